@@ -1,0 +1,36 @@
+"""The errors users can cause, each with a one-line message that says what to do.
+
+    AssistantError
+     ├── CorpusError      bad material: names the file (and record/field)
+     ├── IndexMissing     no index yet: run ingest
+     ├── IndexError_      the index exists but cannot be used (model mismatch, corrupt)
+     └── ModelError       the embedding model cannot be loaded
+
+The CLI prints ``str(error)`` and exits non-zero; the UI shows it as ``gr.Error``.
+"""
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base for errors caused by input or environment rather than bugs."""
+
+
+class CorpusError(AssistantError):
+    """A corpus file or folder cannot be ingested."""
+
+
+class IndexMissing(AssistantError):
+    """There is no index at the expected place."""
+
+    def __init__(self, index_dir: object) -> None:
+        super().__init__(
+            f"no index found in {index_dir}: build it first with 'python -m ingest' (or 'make run')"
+        )
+
+
+class IndexUnusable(AssistantError):
+    """An index exists but cannot be used as it is."""
+
+
+class ModelError(AssistantError):
+    """The embedding model cannot be loaded."""

@@ -1,0 +1,141 @@
+"""The index folder: a manifest naming the current generation, and per generation the
+chunks, their vectors (passage and sentence level), the keyword index and the
+participant records. Chroma holds the same passage vectors for dense retrieval.
+
+A new generation is written beside the old one; replacing ``manifest.json`` (an atomic
+rename) is the swap, so an interrupted ingest leaves the previous index in use.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunking import Chunk
+from ingest.errors import IndexMissing, IndexUnusable
+from ingest.keyword import KeywordIndex
+from ingest.participants import Participant, Period
+
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class FileEntry:
+    sha256: str
+    kind: str  # "document" or "participants"
+    chunks: int
+
+
+@dataclass
+class Manifest:
+    generation: str
+    collection: str
+    embed_model: str
+    files: dict[str, FileEntry]
+    counts: dict[str, int]
+    version: int = FORMAT_VERSION
+    chroma: str = "embedded"
+
+    @classmethod
+    def read(cls, index_dir: Path) -> "Manifest | None":
+        path = index_dir / MANIFEST
+        if not path.is_file():
+            return None
+        try:
+            raw = json.loads(path.read_text())
+            raw["files"] = {k: FileEntry(**v) for k, v in raw["files"].items()}
+            manifest = cls(**raw)
+        except (ValueError, TypeError, KeyError):
+            raise IndexUnusable(f"{path} is damaged; delete {index_dir} and run 'python -m ingest' again") from None
+        return manifest if manifest.version == FORMAT_VERSION else None
+
+    def write(self, index_dir: Path) -> None:
+        tmp = index_dir / (MANIFEST + ".tmp")
+        data = asdict(self)
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1))
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, index_dir / MANIFEST)
+
+
+def collection_prefix(index_dir: Path) -> str:
+    """Collections are named per index folder, so several indexes can share one Chroma server."""
+    return "bp_" + hashlib.sha1(str(index_dir.resolve()).encode()).hexdigest()[:10] + "_"
+
+
+@dataclass
+class Generation:
+    """Everything the assistant needs besides Chroma, loaded into memory."""
+
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray  # (n_chunks, dim), L2-normalised
+    sentence_vectors: np.ndarray  # (n_sentences, dim)
+    sentence_chunk: np.ndarray  # (n_sentences,) chunk position of each sentence
+    sentence_spans: np.ndarray  # (n_sentences, 2) character span within the chunk text
+    participants: list[Participant]
+    periods: dict[str, Period] = field(default_factory=dict)  # project period per participant file
+    keyword: KeywordIndex | None = None
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=False)
+        with open(folder / "chunks.jsonl", "w", encoding="utf-8") as fh:
+            for chunk in self.chunks:
+                fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+        np.savez(
+            folder / "vectors.npz",
+            chunk_vectors=self.chunk_vectors,
+            sentence_vectors=self.sentence_vectors,
+            sentence_chunk=self.sentence_chunk,
+            sentence_spans=self.sentence_spans,
+        )
+        people = {
+            "participants": [p.model_dump() for p in self.participants],
+            "periods": {k: v.model_dump() for k, v in self.periods.items()},
+        }
+        (folder / "participants.json").write_text(json.dumps(people, ensure_ascii=False, indent=1))
+        assert self.keyword is not None
+        self.keyword.save(folder / "keyword")
+
+    @classmethod
+    def load(cls, folder: Path, *, with_keyword: bool = True) -> "Generation":
+        try:
+            with open(folder / "chunks.jsonl", encoding="utf-8") as fh:
+                chunks = [Chunk(**json.loads(line)) for line in fh if line.strip()]
+            arrays = np.load(folder / "vectors.npz")
+            people = json.loads((folder / "participants.json").read_text())
+            keyword = KeywordIndex.load(folder / "keyword") if with_keyword else None
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexUnusable(f"the index in {folder.parent} is damaged ({exc.__class__.__name__}); run 'python -m ingest' again") from None
+        return cls(
+            chunks=chunks,
+            chunk_vectors=arrays["chunk_vectors"],
+            sentence_vectors=arrays["sentence_vectors"],
+            sentence_chunk=arrays["sentence_chunk"],
+            sentence_spans=arrays["sentence_spans"],
+            participants=[Participant(**p) for p in people["participants"]],
+            periods={k: Period(**v) for k, v in people["periods"].items()},
+            keyword=keyword,
+        )
+
+
+def generation_dir(index_dir: Path, generation: str) -> Path:
+    return index_dir / f"gen-{generation}"
+
+
+def load_current(index_dir: Path) -> tuple[Manifest, Generation]:
+    manifest = Manifest.read(index_dir)
+    if manifest is None:
+        raise IndexMissing(index_dir)
+    return manifest, Generation.load(generation_dir(index_dir, manifest.generation))
+
+
+def remove_stale_generations(index_dir: Path, keep: str) -> None:
+    for folder in index_dir.glob("gen-*"):
+        if folder.name != f"gen-{keep}":
+            shutil.rmtree(folder, ignore_errors=True)

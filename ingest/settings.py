@@ -1,0 +1,46 @@
+"""Typed settings shared by every stage, read once from the environment.
+
+All variables carry the ``ASSISTANT_`` prefix (see the README's settings table);
+command-line flags override them. Nothing here touches disk or loads a model.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_MODEL_DIR = DATA_DIR / "models" / "multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    """Every knob the assistant has, with the defaults a fresh clone uses."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Material to ingest.")
+    index_dir: Path = Field(DATA_DIR / "index", description="Where the index lives.")
+    embed_model: str = Field(
+        str(DEFAULT_MODEL_DIR),
+        description="sentence-transformers model name or path; default is the bundled multilingual-e5-small.",
+    )
+    chroma_host: str | None = Field(None, description="Chroma server host; unset means the embedded store.")
+    chroma_port: int = Field(8000, description="Chroma server port.")
+
+    llm_backend: Literal["none", "openai", "ollama"] = "none"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = 30.0
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth_user: str | None = Field(None, description="Basic-auth user for the UI; unset means no auth.")
+    auth_password: SecretStr | None = None
+
+    @property
+    def uses_default_model(self) -> bool:
+        return Path(self.embed_model) == DEFAULT_MODEL_DIR
