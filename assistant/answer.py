@@ -1,0 +1,118 @@
+"""Compose the offline answer: concise bokmål built from the records or from the
+sentences that answer, each claim followed by [n], with citations numbered 1..k in
+order of first use. Also the Norwegian wording of abstentions.
+"""
+from __future__ import annotations
+
+import re
+
+from assistant.models import Citation
+from assistant.people import PeopleResult
+from ingest.chunking import Chunk
+from ingest.keyword import fold
+from ingest.participants import Participant
+
+MAX_CITED_CHARS = 1400  # a cited passage is a section or less
+ABSTAIN_TEXT = (
+    "Jeg finner ikke svar på dette i prosjektmaterialet. "
+    "Materialet handler om prosjektet, organiseringen, hvem som var med og hvilke steder som ble besøkt."
+)
+NO_MATCH_PEOPLE = "Jeg finner ingen i deltakeroversikten som passer til spørsmålet."
+
+
+class Citations:
+    """Numbers passages in order of first use and remembers the quoted sentences."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self._chunks = chunks
+        self._order: list[int] = []
+        self._quotes: dict[int, list[str]] = {}
+
+    def cite(self, position: int, quote: str) -> int:
+        if position not in self._quotes:
+            self._order.append(position)
+            self._quotes[position] = []
+        if quote and quote not in self._quotes[position]:
+            self._quotes[position].append(quote)
+        return self._order.index(position) + 1
+
+    def build(self) -> list[Citation]:
+        out = []
+        for n, pos in enumerate(self._order, 1):
+            chunk = self._chunks[pos]
+            quotes = self._quotes[pos]
+            out.append(
+                Citation(
+                    n=n,
+                    document=chunk.document,
+                    section=chunk.section,
+                    text=f"{chunk.section.split(' > ')[-1]}\n\n{passage(chunk.text, quotes)}",
+                    chunk_id=chunk.id,
+                    quote="\n".join(quotes),
+                )
+            )
+        return out
+
+
+def passage(text: str, quotes: list[str]) -> str:
+    """The chunk, or for an unusually long one the stretch around the quoted sentences."""
+    if len(text) <= MAX_CITED_CHARS or not quotes:
+        return text[:MAX_CITED_CHARS] if len(text) > MAX_CITED_CHARS else text
+    first = min((text.find(q) for q in quotes if q in text), default=0)
+    start = max(0, text.rfind("\n", 0, max(first - 200, 0)) + 1) if first > 200 else 0
+    return text[start:start + MAX_CITED_CHARS]
+
+
+def with_marker(sentence: str, markers: str) -> str:
+    """Put the markers before the sentence's final punctuation: 'X var Y [1].'"""
+    sentence = sentence.rstrip()
+    if sentence and sentence[-1] in ".!?":
+        return f"{sentence[:-1]} {markers}{sentence[-1]}"
+    return f"{sentence} {markers}"
+
+
+def person_evidence(record: Participant, chunks: list[Chunk]) -> tuple[int, str] | None:
+    """The passage (and line) of the report that names this person in this role."""
+    name = fold(record.name)
+    best = None
+    for pos, chunk in enumerate(chunks):
+        if chunk.kind != "text" or name not in fold(chunk.text):
+            continue
+        rank = (chunk.section == record.section) * 2 + (chunk.document == record.document)
+        if best is None or rank > best[0]:
+            best = (rank, pos)
+    if best is None:
+        for pos, chunk in enumerate(chunks):
+            if chunk.kind == "participant" and chunk.meta.get("id") == record.id and chunk.document:
+                return pos, chunk.text
+        return None
+    text = chunks[best[1]].text
+    line = next((ln for ln in text.splitlines() if name in fold(ln)), "")
+    return best[1], _quote_around(line, record.name)
+
+
+def _quote_around(line: str, name: str) -> str:
+    """A line naming several people ('A, B & C') is quoted whole; a list item as it stands."""
+    return re.sub(r"^[-*•]\s*", "", line.strip())
+
+
+def render_people(result: PeopleResult, chunks: list[Chunk], cites: Citations) -> str:
+    lines = []
+    for line in result.lines:
+        numbers = []
+        for record in line.records:
+            evidence = person_evidence(record, chunks)
+            if evidence:
+                n = cites.cite(*evidence)
+                if n not in numbers:
+                    numbers.append(n)
+        markers = "".join(f"[{n}]" for n in numbers)
+        text = f"- {line.text} {markers}".rstrip() if result.bullet else with_marker(line.text, markers)
+        lines.append(text)
+    if result.bullet:
+        return "\n".join([result.intro or "", *lines]).strip()
+    return " ".join(lines)
+
+
+def fits(text: str, limit: int = 690) -> bool:
+    return len(re.sub(r"\[\d+\]", "", text)) <= limit

@@ -1,0 +1,24 @@
+"""Errors a question can cause; all derive from ingest's AssistantError, so the CLI and
+UI translate them in one place (one line, no traceback)."""
+from __future__ import annotations
+
+from ingest.errors import AssistantError, IndexMissing, IndexUnusable, ModelError
+
+__all__ = ["AssistantError", "IndexMissing", "IndexUnusable", "ModelError", "EmptyQuestion", "QuestionTooLong", "BadHistory"]
+
+MAX_QUESTION_CHARS = 2000
+
+
+class EmptyQuestion(AssistantError):
+    def __init__(self) -> None:
+        super().__init__("the question is empty; type a question about the project")
+
+
+class QuestionTooLong(AssistantError):
+    def __init__(self, length: int) -> None:
+        super().__init__(f"the question is {length} characters; the limit is {MAX_QUESTION_CHARS}")
+        self.length = length
+
+
+class BadHistory(AssistantError):
+    """The conversation history is not a list of {role, content} turns."""

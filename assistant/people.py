@@ -1,0 +1,269 @@
+"""Answer questions about people and roles from the structured participant records:
+match the person (fuzzy, diacritic-insensitive), the role, the words of their title,
+unit or organisation, and a month, season or year; then describe, list or count.
+Every name in an answer is tied to the report passage that names that person.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant import lexicon
+from assistant.query import Query, stem_match, stem_quality
+from ingest.keyword import analyze, fold, stopwords
+from ingest.participants import Participant, Period, month_index
+
+
+@dataclass(frozen=True)
+class Line:
+    """One claim about one or more records, to be rendered with their citations."""
+
+    text: str
+    records: tuple[Participant, ...]
+
+
+@dataclass(frozen=True)
+class PeopleResult:
+    intro: str | None
+    lines: tuple[Line, ...]
+    abstained: bool = False
+    bullet: bool = False
+
+
+@dataclass(frozen=True)
+class RoleCue:
+    role: str
+    cues: tuple[tuple[str, ...], ...]  # each cue is a tuple of stems that must all be present
+
+
+class People:
+    """Lookups over the participant records of one index."""
+
+    def __init__(self, participants: list[Participant], periods: dict[str, Period]) -> None:
+        self.records = participants
+        self.project = self._project_period(periods)
+        self.names = sorted({p.name for p in participants})
+        self._name_words = {name: re.findall(r"\w+", fold(name)) for name in self.names}
+        self._fields = {p.id: [s for s in analyze(" ".join(x for x in (p.title, p.unit, p.organisation) if x))] for p in participants}
+        self.roles = self._role_cues(sorted({p.role for p in participants}))
+
+    @staticmethod
+    def _project_period(periods: dict[str, Period]) -> Period | None:
+        if not periods:
+            return None
+        return Period(start=min(p.start for p in periods.values()), end=max(p.end for p in periods.values()))
+
+    @staticmethod
+    def _role_cues(roles: list[str]) -> list[RoleCue]:
+        out = []
+        for role in roles:
+            own = analyze(role)
+            cues = {tuple(own[-1:])} if own else set()  # the head word names the role ("styringsgruppa", "prosjektleder")
+            if len(own) > 1:
+                cues.add(tuple(own))
+            for key, phrases in lexicon.ROLE_CUES.items():
+                key_stems = analyze(key)
+                if key_stems and any(stem_match(k, s) for k in key_stems for s in own):
+                    cues.update(tuple(analyze(ph)) for ph in phrases if analyze(ph))
+            out.append(RoleCue(role, tuple(sorted(cues))))
+        return out
+
+    # --- matching -------------------------------------------------------------------
+
+    def match_names(self, words: tuple[str, ...]) -> list[str]:
+        """Names in the question: two name words, a surname, or an exact first name no one else has."""
+        from rapidfuzz import fuzz
+
+        def quality(part: str) -> int:
+            """2: the word is there; 1: there with one typo (long parts only); 0: absent."""
+            best = 0
+            for w in words:
+                if w == part:
+                    return 2
+                if len(part) >= 6 and abs(len(w) - len(part)) <= 1 and fuzz.ratio(part, w) >= 85:
+                    best = 1
+            return best
+
+        scored: dict[str, int] = {}
+        for name, parts in self._name_words.items():
+            found = {p: q for p in parts if (q := quality(p))}
+            if len(found) >= 2:
+                scored[name] = sum(found.values()) + 2
+            elif parts[-1] in found and len(parts) > 1:
+                scored[name] = found[parts[-1]]
+            elif found.get(parts[0]) == 2 and parts[0] not in stopwords() and sum(
+                o[0] == parts[0] for o in self._name_words.values()
+            ) == 1:
+                scored[name] = 1
+        if not scored:
+            return []
+        best = max(scored.values())
+        return [n for n, s in scored.items() if s == best]
+
+    def match_roles(self, q: Query) -> list[str]:
+        scores = {}
+        for cue in self.roles:
+            # A cue's score is the match quality summed over its stems: exact beats typo, longer beats shorter.
+            best = 0
+            for c in cue.cues:
+                qualities = [max((stem_quality(s, t) for t in q.stems), default=0) for s in c]
+                if all(qualities):
+                    best = max(best, sum(qualities))
+            if best:
+                scores[cue.role] = best
+        if not scores:
+            return []
+        top = max(scores.values())
+        return [r for r, s in scores.items() if s == top]
+
+    def names_in(self, text: str) -> list[str]:
+        """Full names that occur in a text (an earlier answer), in order of appearance."""
+        folded = fold(text)
+        found = [(folded.find(fold(n)), n) for n in self.names if fold(n) in folded]
+        return [n for _, n in sorted(found)]
+
+    # --- answering ------------------------------------------------------------------
+
+    def answer(self, q: Query, context_names: list[str]) -> PeopleResult | None:
+        """A people answer, or None when the question is not about people."""
+        if not self.records:
+            return None
+        names = self.match_names(q.words)
+        if not names and q.followup_one and context_names:
+            names = context_names[:1]
+        if names:
+            if any(w == a or (len(a) >= 5 and w.startswith(a)) for w in q.words for a in map(fold, lexicon.UNKNOWN_PERSON_ATTRIBUTES)):
+                return PeopleResult(None, (), abstained=True)
+            return self._describe(q, names)
+
+        roles = self.match_roles(q)
+        pool = self.records
+        if q.followup_many and context_names:
+            pool = [r for r in pool if r.name in context_names]
+        if roles:
+            pool = [r for r in pool if r.role in roles]
+        if not (q.who or q.count or roles and (q.followup_many and context_names)):
+            return None
+        terms = self._filter_terms(q, roles)
+        if not roles and not (q.followup_many and context_names):
+            if not terms or not all(any(self._term_hits(r, t) for r in pool) for t in terms):
+                return None  # a who-question about something the records do not hold
+        if q.time and self.project:
+            pool = [r for r in pool if self._in_time(r, q)]
+        if terms and pool:
+            scores = {r.id: sum(self._term_hits(r, t) for t in terms) for r in pool}
+            best = max(scores.values())
+            if best:
+                pool = [r for r in pool if scores[r.id] == best]
+        if not pool:
+            return PeopleResult(None, (), abstained=True)
+        return self._list(q, roles, pool)
+
+    def _filter_terms(self, q: Query, roles: list[str]) -> list[str]:
+        role_stems = {s for cue in self.roles if cue.role in roles for c in cue.cues for s in c}
+        time_words = {fold(w) for w in (*lexicon.MONTHS, *lexicon.SEASONS)}
+        out = []
+        for s in q.stems:
+            if s.isdigit() or any(stem_match(s, r) for r in role_stems) or any(stem_match(s, fold(w)) for w in time_words):
+                continue
+            if any(stem_match(s, a) for w in (*lexicon.START_WORDS, *lexicon.END_WORDS) for a in analyze(w)):
+                continue
+            out.append(s)
+        return out
+
+    def _term_hits(self, record: Participant, term: str) -> int:
+        return int(any(stem_match(term, f) for f in self._fields[record.id]))
+
+    def _in_time(self, record: Participant, q: Query) -> bool:
+        assert q.time and self.project
+        start, end = record.months(self.project)
+        if q.time_mode == "start":
+            return record.start is not None and q.time.overlaps(*_span(record.start))
+        if q.time_mode == "end":
+            return record.end is not None and q.time.overlaps(*_span(record.end))
+        return q.time.overlaps(start, end)
+
+    def _describe(self, q: Query, names: list[str]) -> PeopleResult:
+        lines = []
+        for name in names:
+            records = tuple(r for r in self.records if r.name == name)
+            if q.time and self.project:
+                records = tuple(r for r in records if self._in_time(r, q)) or records
+            parts = [_role_phrase(r, with_period=True) for r in records]
+            lines.append(Line(f"{name} var {_join(parts)}.", records))
+            if (q.when or q.time_mode != "active") and not any(r.period for r in records):
+                lines.append(Line(f"Materialet oppgir ingen egen periode for {name}; rollen er oppført uten datoer.", records))
+        return PeopleResult(None, tuple(lines))
+
+    def _list(self, q: Query, roles: list[str], pool: list[Participant]) -> PeopleResult:
+        by_name: dict[str, list[Participant]] = {}
+        for record in pool:
+            by_name.setdefault(record.name, []).append(record)
+        label = roles[0] if len(roles) == 1 else "personer"
+        when = f" ({q.time.label})" if q.time else ""
+        if len(by_name) == 1:
+            name, records = next(iter(by_name.items()))
+            text = f"{name} var {_join([_role_phrase(r, with_period=True) for r in records])}."
+            if q.time:
+                text = f"{_time_phrase(q)} var {name} {_join([_role_phrase(r, with_period=True) for r in records])}."
+            return PeopleResult(None, (Line(text, tuple(records)),))
+        detailed = len(by_name) <= 4
+        lines = tuple(
+            Line(f"{name} ({_details(recs[0], full=detailed)})" if _details(recs[0], full=detailed) else name, tuple(recs))
+            for name, recs in by_name.items()
+        )
+        if q.count:
+            intro = f"{len(by_name)} personer er oppført som {label}{when}:"
+        else:
+            intro = f"{_capital(label)}{when}:"
+        return PeopleResult(intro, lines, bullet=True)
+
+
+def _time_phrase(q: Query) -> str:
+    assert q.time
+    label = q.time.label
+    return _capital(label) if label.split()[0] in lexicon.SEASONS else f"I {label}"
+
+
+def _span(value: str) -> tuple[int, int]:
+    return month_index(value, end=False), month_index(value, end=True)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " og " + parts[-1]
+
+
+def month_words(value: str) -> str:
+    year, _, month = value.partition("-")
+    return f"{lexicon.MONTH_NAMES[int(month) - 1]} {year}" if month else year
+
+
+def _period(record: Participant) -> str:
+    if not record.period:
+        return ""
+    interpreted = [v for v in (record.start, record.end) if v]
+    if interpreted and any(v[:4] not in record.period for v in interpreted):
+        # The source's wording does not show the dates it means (a typo like «S022»): say both.
+        start = f"fra {month_words(record.start)}" if record.start else ""
+        end = f"til {month_words(record.end)}" if record.end else ""
+        return f"{record.period}, dvs. {' '.join(x for x in (start, end) if x)}"
+    return record.period
+
+
+def _details(record: Participant, *, full: bool) -> str:
+    if full:
+        job = [record.title, record.unit if record.unit and record.unit not in (record.title or "") else None, record.organisation]
+    else:
+        job = [record.organisation or record.unit]
+    text = ", ".join(x for x in job if x)
+    period = _period(record)
+    return f"{text}; {period}" if text and period else text or period
+
+
+def _role_phrase(record: Participant, *, with_period: bool) -> str:
+    details = _details(record, full=True) if with_period else ""
+    return f"{record.role} ({details})" if details else record.role

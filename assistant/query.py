@@ -1,0 +1,123 @@
+"""Understand a question before answering it: normalise nynorsk, English and missing
+æøå toward the bokmål of the material, find time expressions (a month, a season, a
+year), and tell who/count/when questions and follow-ups apart.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from assistant import lexicon
+from ingest.keyword import analyze, fold
+
+_YEAR = r"((?:19|20)\d{2})"
+
+
+@dataclass(frozen=True)
+class TimeSpan:
+    """An inclusive span of months (month indexes, see ingest.participants.month_index)."""
+
+    first: int
+    last: int
+    label: str
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return start <= self.last and end >= self.first
+
+    def contains(self, month: int) -> bool:
+        return self.first <= month <= self.last
+
+
+@dataclass(frozen=True)
+class Query:
+    original: str
+    text: str  # lower-case, synonyms replaced
+    words: tuple[str, ...]  # folded words of ``text``
+    stems: tuple[str, ...]  # analysed (stemmed, folded, stopwords removed)
+    time: TimeSpan | None = None
+    time_mode: str = "active"  # "active", "start" or "end"
+    who: bool = False
+    count: bool = False
+    when: bool = False
+    followup_one: bool = False
+    followup_many: bool = False
+    extras: tuple[str, ...] = field(default_factory=tuple)
+
+    def has(self, phrase: str) -> bool:
+        return has_phrase(self.text, phrase)
+
+
+def has_phrase(text: str, phrase: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+
+
+@lru_cache(maxsize=1)
+def _synonym_pattern() -> tuple[re.Pattern, dict[str, str]]:
+    table = {k.lower(): v for k, v in lexicon.SYNONYMS.items()}
+    alternatives = sorted(table, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, alternatives)) + r")(?!\w)"), table
+
+
+def normalise(question: str) -> str:
+    """Lower-case bokmål-ish text: synonyms replaced, whitespace folded."""
+    text = re.sub(r"\s+", " ", question.strip().lower())
+    pattern, table = _synonym_pattern()
+    text = pattern.sub(lambda m: table[m.group(1)], text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def parse(question: str) -> Query:
+    text = normalise(question)
+    words = tuple(re.findall(r"\w+", fold(text)))
+    time, mode = parse_time(text)
+    return Query(
+        original=question,
+        text=text,
+        words=words,
+        stems=tuple(analyze(text)),
+        time=time,
+        time_mode=mode,
+        who=any(has_phrase(text, w) for w in lexicon.WHO_WORDS),
+        count=any(has_phrase(text, w) for w in lexicon.COUNT_WORDS),
+        when=has_phrase(text, "når") or has_phrase(text, "periode") or has_phrase(text, "hvor lenge"),
+        followup_one=any(has_phrase(text, p) for p in lexicon.PRONOUNS_ONE),
+        followup_many=any(has_phrase(text, p) for p in lexicon.PRONOUNS_MANY),
+    )
+
+
+def parse_time(text: str) -> tuple[TimeSpan | None, str]:
+    """The first month, season or year named in the question, and whether it asks about a start or an end."""
+    mode = "active"
+    if any(has_phrase(text, w) for w in lexicon.START_WORDS):
+        mode = "start"
+    elif any(has_phrase(text, w) for w in lexicon.END_WORDS):
+        mode = "end"
+    months = "|".join(sorted(map(re.escape, lexicon.MONTHS), key=len, reverse=True))
+    seasons = "|".join(sorted(map(re.escape, lexicon.SEASONS), key=len, reverse=True))
+    if m := re.search(rf"(?<!\w)({months})\.? {_YEAR}", text):
+        year, month = int(m.group(2)), lexicon.MONTHS[m.group(1)]
+        first = year * 12 + month - 1
+        return TimeSpan(first, first, f"{m.group(1)} {year}"), mode
+    if m := re.search(rf"(?<!\w)({seasons}) {_YEAR}", text):
+        year, (a, b) = int(m.group(2)), lexicon.SEASONS[m.group(1)]
+        return TimeSpan(year * 12 + a - 1, year * 12 + b - 1, f"{m.group(1)} {year}"), mode
+    if m := re.search(rf"(?<!\w){_YEAR}(?!\w)", text):
+        year = int(m.group(1))
+        return TimeSpan(year * 12, year * 12 + 11, m.group(1)), mode
+    return None, mode
+
+
+def stem_quality(a: str, b: str) -> int:
+    """2 for the same stem, 1 for a near-miss typo of a long stem, 0 otherwise."""
+    if a == b:
+        return 2
+    if min(len(a), len(b)) >= 6 and abs(len(a) - len(b)) <= 1:  # one typo: a swap, a missing or an extra letter
+        from rapidfuzz import fuzz
+
+        return int(fuzz.ratio(a, b) >= 88)
+    return 0
+
+
+def stem_match(a: str, b: str) -> bool:
+    return stem_quality(a, b) > 0
