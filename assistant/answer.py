@@ -36,6 +36,9 @@ class Citations:
             self._quotes[position].append(quote)
         return self._order.index(position) + 1
 
+    def positions(self) -> list[int]:
+        return list(self._order)
+
     def build(self) -> list[Citation]:
         out = []
         for n, pos in enumerate(self._order, 1):

