@@ -24,8 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give either a QUESTION or --file QUESTIONS.jsonl")
 
     try:
-        requests = _read_file(args.file) if args.file else [{"question": args.question, "history": []}]
-        from assistant.service import Assistant
+        from assistant.service import Assistant, validate_question
+
+        requests = _read_file(args.file) if args.file else [{"question": validate_question(args.question), "history": []}]
         from ingest.settings import Settings
 
         settings = Settings(**({"index_dir": args.index} if args.index else {}))

@@ -20,7 +20,8 @@ SYNONYMS: dict[str, str] = {
     # English
     "who": "hvem", "what": "hva", "when": "når", "where": "hvor", "why": "hvorfor", "how many": "hvor mange",
     "which": "hvilke", "project manager": "prosjektleder", "project leader": "prosjektleder",
-    "project lead": "prosjektleder", "project owner": "prosjekteier", "owner": "eier",
+    "project lead": "prosjektleder", "project owner": "prosjekteier", "owner": "eier", "owned": "eide", "owns": "eier",
+    "led": "ledet", "managed": "ledet", "coordinated": "koordinerte",
     "steering group": "styringsgruppa", "steering committee": "styringsgruppa", "board": "styringsgruppa",
     "coordinator": "koordinator", "coordinators": "koordinatorer", "project coordinator": "prosjektkoordinator",
     "project coordinators": "prosjektkoordinatorer", "author": "forfatter", "authors": "forfattere",
@@ -44,7 +45,7 @@ SYNONYMS: dict[str, str] = {
 # project role. Keys are matched against the role strings in the participant data,
 # so a new role in new data is found by its own words without code changes.
 ROLE_CUES: dict[str, tuple[str, ...]] = {
-    "prosjekteier": ("prosjekteier", "eier av prosjektet", "eide prosjektet"),
+    "prosjekteier": ("prosjekteier", "eier av prosjektet", "eide prosjektet", "eier prosjektet"),
     "prosjektleder": ("prosjektleder", "prosjektledelse", "ledet prosjektet", "leder for prosjektet"),
     "rapportforfatter": ("rapportforfatter", "forfatter", "forfattere", "skrev", "skrevet", "skreiv", "rapporten skrevet"),
     "styringsgruppa": ("styringsgruppa", "styringsgruppe", "styringsgruppen", "styringsgrupper"),

@@ -99,7 +99,7 @@ class Assistant:
     def evidence(self, question: str, history: Sequence[Turn | dict] | None = None) -> Evidence:
         """The offline answer and the passages behind it, for a language model to phrase."""
         started = time.perf_counter()
-        question = _validate(question)
+        question = validate_question(question)
         turns = _turns(history)
         query = parse(question)
         context = self._context_names(turns)
@@ -228,7 +228,8 @@ def _is_followup(q: Query) -> bool:
     return q.followup_one or q.followup_many or q.text.startswith(FOLLOWUP_OPENERS) or len(q.stems) <= 1
 
 
-def _validate(question: object) -> str:
+def validate_question(question: object) -> str:
+    """The question stripped, or EmptyQuestion / QuestionTooLong."""
     if not isinstance(question, str) or not question.strip():
         raise EmptyQuestion()
     question = question.strip()

@@ -17,6 +17,16 @@ from ingest.settings import Settings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def _quiet_transformers() -> None:
+    """transformers draws a 'Loading weights' bar on stderr; users need only our one-line summary."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 def resolve_model(settings: Settings) -> str:
@@ -42,6 +52,7 @@ def load_embedder(settings: Settings):
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
     model = resolve_model(settings)
+    _quiet_transformers()
     query_prompt, passage_prompt = _prompts(model)
     try:
         return HuggingFaceEmbedding(
