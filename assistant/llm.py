@@ -12,17 +12,21 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from assistant import answer as compose
 from assistant import prompts, verify
-from assistant.models import Answer
+from assistant.models import Answer, Turn
 from ingest.chunking import Chunk
 from ingest.errors import AssistantError
 from ingest.keyword import fold
 from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.service import Evidence
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +124,15 @@ class LLMAnswerer:
     """
 
     def __init__(self, settings: Settings, *, condense: bool = True) -> None:
+        from llama_index.core.llms import ChatMessage
+
         self._llm = build_llm(settings)
+        self._message = ChatMessage
         self.name = f"llm:{settings.llm_backend}"
         self.timeout = settings.llm_timeout
         self.condense_followups = condense
 
-    def answer(self, evidence, chunks: list[Chunk]) -> Answer:
+    def answer(self, evidence: Evidence, chunks: list[Chunk]) -> Answer:
         """The verified answer, or the offline one with a notice; never raises, never waits
         much longer than the time budget."""
         final = evidence.offline
@@ -133,13 +140,13 @@ class LLMAnswerer:
             pass
         return final
 
-    def stream(self, evidence, chunks: list[Chunk]) -> Iterator[Answer]:
+    def stream(self, evidence: Evidence, chunks: list[Chunk]) -> Iterator[Answer]:
         """Partial answers with growing text as the model writes, then the verified final one."""
         yield from self._run(evidence, chunks, stream=True)
 
     # --- the steps ------------------------------------------------------------------
 
-    def _run(self, evidence, chunks: list[Chunk], *, stream: bool) -> Iterator[Answer]:
+    def _run(self, evidence: Evidence, chunks: list[Chunk], *, stream: bool) -> Iterator[Answer]:
         started = time.perf_counter()
         given = _given(evidence.passages, chunks)
         if not given:  # nothing to phrase: a people lookup that found no one
@@ -147,7 +154,7 @@ class LLMAnswerer:
             return
         deadline = time.monotonic() + self.timeout
         try:
-            question = self.condense(evidence, deadline)
+            question = self.condense(evidence.question, evidence.history, evidence.standalone, deadline)
             final = yield from self._phrase(evidence, chunks, given, question, deadline, stream)
         except _Fallback as fallback:
             log.warning("%s not used: %s", self.name, fallback)
@@ -159,18 +166,22 @@ class LLMAnswerer:
             final = final.model_copy(update={"timings_ms": _timings(evidence.offline, started)})
         yield final
 
-    def condense(self, evidence, deadline: float) -> str:
-        """A follow-up rewritten as a standalone question by the model, names and dates kept;
-        the retrieval's own ``evidence.standalone`` on any failure."""
-        if not (self.condense_followups and evidence.history):
-            return evidence.standalone
-        budget = min(deadline, time.monotonic() + self.timeout * CONDENSE_SHARE)
+    def condense(self, question: str, history: Sequence[Turn], fallback: str, deadline: float | None = None) -> str:
+        """``question`` rewritten by the model as a standalone question, with the names and
+        dates of the conversation kept; ``fallback`` when there is no history or on any failure.
+
+        Waits at most a third of the time budget (and never past ``deadline``, a
+        ``time.monotonic()`` value).
+        """
+        if not (self.condense_followups and history):
+            return fallback
+        budget = time.monotonic() + self.timeout * CONDENSE_SHARE
         try:
-            reply = "".join(self._call(prompts.condense_messages(evidence.question, evidence.history), budget, stream=False))
-        except _Fallback as fallback:
-            log.info("%s could not condense the follow-up: %s", self.name, fallback)
-            return evidence.standalone
-        return _condensed(reply, evidence) or evidence.standalone
+            reply = "".join(self._call(prompts.condense_messages(question, history), min(budget, deadline or budget), stream=False))
+        except _Fallback as failure:
+            log.info("%s could not condense the follow-up: %s", self.name, failure)
+            return fallback
+        return _condensed(reply, question, history) or fallback
 
     def _phrase(self, evidence, chunks, given, question, deadline, stream):
         """Ask (once more, more firmly, if the reply is not Norwegian) and verify the reply."""
@@ -206,9 +217,7 @@ class LLMAnswerer:
     def _call(self, messages: list[tuple[str, str]], deadline: float, *, stream: bool) -> Iterator[str]:
         """Text deltas of one model call, made in a worker thread so that the deadline holds
         however the server behaves (the client's own timeout ends the thread later)."""
-        from llama_index.core.llms import ChatMessage
-
-        chat = [ChatMessage(role=role, content=content) for role, content in messages]
+        chat = [self._message(role=role, content=content) for role, content in messages]
         box: queue.Queue = queue.Queue()
         stop = threading.Event()
 
@@ -242,7 +251,7 @@ class LLMAnswerer:
         finally:
             stop.set()
 
-    def _verified(self, text: str, evidence, chunks: list[Chunk], given: list[int]) -> Answer:
+    def _verified(self, text: str, evidence: Evidence, chunks: list[Chunk], given: list[int]) -> Answer:
         """The reply with its unsupported claims dropped and its citations renumbered 1..k;
         the offline answer when no claim is left (or, for people, when any claim fails)."""
         names = sorted({c.meta["name"] for c in chunks if c.kind == "participant" and c.meta.get("name")})
@@ -268,7 +277,7 @@ class LLMAnswerer:
             question=evidence.question, answer=answer, abstained=False, citations=cites.build(), backend=self.name
         )
 
-    def _offline(self, evidence, notice: str, started: float) -> Answer:
+    def _offline(self, evidence: Evidence, notice: str, started: float) -> Answer:
         return evidence.offline.model_copy(update={"notice": notice, "timings_ms": _timings(evidence.offline, started)})
 
 
@@ -389,7 +398,7 @@ def _people_problem(text: str, offline: str, names: list[str]) -> str:
     return ""
 
 
-def _condensed(reply: str, evidence) -> str | None:
+def _condensed(reply: str, asked: str, history: Sequence[Turn]) -> str | None:
     """The model's standalone question, if it is one line of Norwegian that keeps the
     question's names and numbers and names no one the conversation did not."""
     lines = [ln.strip() for ln in verify.clean(reply).splitlines() if ln.strip()]
@@ -398,9 +407,9 @@ def _condensed(reply: str, evidence) -> str | None:
     question = re.sub(r"^(selvstendig spørsmål|spørsmål)\s*:\s*", "", lines[0], flags=re.I).strip(" «»\"'")
     if not 3 <= len(question) <= 300 or verify.language(question) == "en":
         return None
-    said = fold(evidence.question + " " + " ".join(t.content for t in evidence.history))
+    said = fold(asked + " " + " ".join(t.content for t in history))
     kept = fold(question)
-    if any(fold(w) not in kept for w in verify.names_in(evidence.question) + re.findall(r"\d+", evidence.question)):
+    if any(fold(w) not in kept for w in verify.names_in(asked) + re.findall(r"\d+", asked)):
         return None
     if any(fold(w) not in said for w in verify.names_in(question) + re.findall(r"\d+", question)):
         return None
