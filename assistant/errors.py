@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ingest.errors import AssistantError, IndexMissing, IndexUnusable, ModelError
 
-__all__ = ["AssistantError", "IndexMissing", "IndexUnusable", "ModelError", "EmptyQuestion", "QuestionTooLong", "BadHistory"]
+__all__ = ["AssistantError", "IndexMissing", "IndexUnusable", "ModelError", "EmptyQuestion", "QuestionTooLong", "BadHistory", "LLMConfigError"]
 
 MAX_QUESTION_CHARS = 2000
 
@@ -22,3 +22,7 @@ class QuestionTooLong(AssistantError):
 
 class BadHistory(AssistantError):
     """The conversation history is not a list of {role, content} turns."""
+
+
+class LLMConfigError(AssistantError):
+    """The language-model settings cannot work as given (or its package is missing)."""

@@ -21,7 +21,7 @@ from assistant import answer as compose
 from assistant import prompts, verify
 from assistant.models import Answer, Turn
 from ingest.chunking import Chunk
-from ingest.errors import AssistantError
+from assistant.errors import LLMConfigError
 from ingest.keyword import fold
 from ingest.settings import Settings
 
@@ -45,10 +45,6 @@ _BACKENDS = {
     "openai": ("llama_index.llms.openai_like", "OpenAILike", "llama-index-llms-openai-like"),
     "ollama": ("llama_index.llms.ollama", "Ollama", "llama-index-llms-ollama"),
 }
-
-
-class LLMConfigError(AssistantError):
-    """The language-model settings cannot work as given (or its package is missing)."""
 
 
 class _Fallback(Exception):

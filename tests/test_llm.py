@@ -12,7 +12,8 @@ import pytest
 from pydantic import SecretStr
 
 from assistant import prompts
-from assistant.llm import LLMAnswerer, LLMConfigError
+from assistant.errors import LLMConfigError
+from assistant.llm import LLMAnswerer
 from assistant.verify import Passage, language, support
 from tests.fake_llm_server import FakeLLMServer, Reply, unused_port
 
