@@ -25,6 +25,9 @@ class Citations:
 
     def __init__(self, chunks: list[Chunk]) -> None:
         self._chunks = chunks
+        self.reset()
+
+    def reset(self) -> None:
         self._order: list[int] = []
         self._quotes: dict[int, list[str]] = {}
 

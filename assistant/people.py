@@ -145,7 +145,8 @@ class People:
         if not (q.who or q.count or roles and (q.followup_many and context_names)):
             return None
         terms = self._filter_terms(q, roles)
-        if not roles and not (q.followup_many and context_names):
+        started_or_ended = q.time is not None and q.time_mode != "active"
+        if not roles and not (q.followup_many and context_names) and not started_or_ended:
             if not terms or not all(any(self._term_hits(r, t) for r in pool) for t in terms):
                 return None  # a who-question about something the records do not hold
         if q.time and self.project:
@@ -203,9 +204,14 @@ class People:
         when = f" ({q.time.label})" if q.time else ""
         if len(by_name) == 1:
             name, records = next(iter(by_name.items()))
-            text = f"{name} var {_join([_role_phrase(r, with_period=True) for r in records])}."
-            if q.time:
-                text = f"{_time_phrase(q)} var {name} {_join([_role_phrase(r, with_period=True) for r in records])}."
+            roles = _join([_role_phrase(r, with_period=True) for r in records])
+            text = f"{name} var {roles}."
+            if q.time and q.time_mode == "start":
+                text = f"{name} begynte {_time_phrase(q).lower()} som {roles}."
+            elif q.time and q.time_mode == "end":
+                text = f"{name} sluttet {_time_phrase(q).lower()} som {roles}."
+            elif q.time:
+                text = f"{_time_phrase(q)} var {name} {roles}."
             return PeopleResult(None, (Line(text, tuple(records)),))
         detailed = len(by_name) <= 4
         lines = tuple(
@@ -214,6 +220,9 @@ class People:
         )
         if q.count:
             intro = f"{len(by_name)} personer er oppført som {label}{when}:"
+        elif len(roles) != 1 and q.time and q.time_mode != "active":
+            verb = "begynte" if q.time_mode == "start" else "sluttet"
+            intro = f"{_capital(verb)} {q.time.label}:"
         else:
             intro = f"{_capital(label)}{when}:"
         return PeopleResult(intro, lines, bullet=True)

@@ -143,7 +143,6 @@ class Assistant:
         best = sentences[0]
         chunk_terms = set(analyze(self.generation.chunks[best.position].embed_text))
         coverage = retriever.coverage(terms, chunk_terms)
-        self.last_debug = (best.dense, coverage, best.typed, terms)
         if not _answerable(best.dense, coverage, best.typed, bool(terms)):
             return compose.ABSTAIN_TEXT, True, t1, passages
         chosen = [best]
@@ -158,7 +157,7 @@ class Assistant:
             parts.append(compose.with_marker(_standalone(raw, self.generation.chunks[sentence.position].section), f"[{n}]"))
         text = " ".join(parts)
         if not compose.fits(text) and len(parts) > 1:
-            cites.__init__(self.generation.chunks)
+            cites.reset()  # too long together: the best sentence alone
             raw = best.text(self.generation.chunks)
             n = cites.cite(best.position, raw)
             text = compose.with_marker(_standalone(raw, self.generation.chunks[best.position].section), f"[{n}]")
