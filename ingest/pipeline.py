@@ -198,12 +198,14 @@ def _embed(settings: Settings, chunks: list[Chunk], previous: dict[str, np.ndarr
         from ingest.embedding import load_embedder
 
         embedder = load_embedder(settings)
-        keys, texts = list(todo), list(todo.values())
-        batch = 64
-        bar = _progress(len(texts), progress)
-        for start in range(0, len(texts), batch):
-            part = embedder.get_text_embedding_batch(texts[start:start + batch])
-            for key, vec in zip(keys[start:start + batch], part):
+        # Longest first and in large blocks: batches of similar length waste little on padding.
+        keys = sorted(todo, key=lambda k: -len(todo[k]))
+        block = 512
+        bar = _progress(len(keys), progress)
+        for start in range(0, len(keys), block):
+            part_keys = keys[start:start + block]
+            part = embedder.get_text_embedding_batch([todo[k] for k in part_keys])
+            for key, vec in zip(part_keys, part):
                 vectors[key] = np.asarray(vec, dtype=np.float32)
             bar.update(len(part))
         bar.close()
