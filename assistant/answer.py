@@ -122,3 +122,14 @@ def render_people(result: PeopleResult, chunks: list[Chunk], cites: Citations) -
 
 def fits(text: str, limit: int = 690) -> bool:
     return len(re.sub(r"\[\d+\]", "", text)) <= limit
+
+
+def shorten(text: str, limit: int = 650) -> str:
+    """An over-long single sentence cut at a comma or space before the limit, markers kept."""
+    markers = "".join(re.findall(r"\[\d+\]", text))
+    plain = re.sub(r"\s*\[\d+\]", "", text)
+    if len(plain) <= limit:
+        return text
+    cut = plain[:limit]
+    cut = cut[: max(cut.rfind(", "), cut.rfind(" "))].rstrip(",;: ")
+    return f"{cut} … {markers}".rstrip()

@@ -87,21 +87,27 @@ def parse(question: str) -> Query:
 
 
 def parse_time(text: str) -> tuple[TimeSpan | None, str]:
-    """The first month, season or year named in the question, and whether it asks about a start or an end."""
+    """The first month, season or year named in the question, and whether it asks about a
+    start or an end. Matching is on folded text, so «hosten 2021» works like «høsten 2021»."""
+    text = fold(text)
     mode = "active"
-    if any(has_phrase(text, w) for w in lexicon.START_WORDS):
+    if any(has_phrase(text, fold(w)) for w in lexicon.START_WORDS):
         mode = "start"
-    elif any(has_phrase(text, w) for w in lexicon.END_WORDS):
+    elif any(has_phrase(text, fold(w)) for w in lexicon.END_WORDS):
         mode = "end"
-    months = "|".join(sorted(map(re.escape, lexicon.MONTHS), key=len, reverse=True))
-    seasons = "|".join(sorted(map(re.escape, lexicon.SEASONS), key=len, reverse=True))
-    if m := re.search(rf"(?<!\w)({months})\.? {_YEAR}", text):
-        year, month = int(m.group(2)), lexicon.MONTHS[m.group(1)]
+    months = {fold(k): v for k, v in lexicon.MONTHS.items()}
+    # «vår» folds to «var», the commonest verb; only its definite form is safe without æøå.
+    seasons = {fold(k): (k, v) for k, v in lexicon.SEASONS.items() if fold(k) != "var"}
+    month_alt = "|".join(sorted(map(re.escape, months), key=len, reverse=True))
+    season_alt = "|".join(sorted(map(re.escape, seasons), key=len, reverse=True))
+    if m := re.search(rf"(?<!\w)({month_alt})\.? {_YEAR}", text):
+        year, month = int(m.group(2)), months[m.group(1)]
         first = year * 12 + month - 1
-        return TimeSpan(first, first, f"{m.group(1)} {year}"), mode
-    if m := re.search(rf"(?<!\w)({seasons}) {_YEAR}", text):
-        year, (a, b) = int(m.group(2)), lexicon.SEASONS[m.group(1)]
-        return TimeSpan(year * 12 + a - 1, year * 12 + b - 1, f"{m.group(1)} {year}"), mode
+        return TimeSpan(first, first, f"{lexicon.MONTH_NAMES[month - 1]} {year}"), mode
+    if m := re.search(rf"(?<!\w)({season_alt}) {_YEAR}", text):
+        name, (a, b) = seasons[m.group(1)]
+        year = int(m.group(2))
+        return TimeSpan(year * 12 + a - 1, year * 12 + b - 1, f"{name} {year}"), mode
     if m := re.search(rf"(?<!\w){_YEAR}(?!\w)", text):
         year = int(m.group(1))
         return TimeSpan(year * 12, year * 12 + 11, m.group(1)), mode

@@ -156,6 +156,8 @@ class Assistant:
             n = cites.cite(sentence.position, raw)
             parts.append(compose.with_marker(_standalone(raw, self.generation.chunks[sentence.position].section), f"[{n}]"))
         text = " ".join(parts)
+        if not compose.fits(text) and len(parts) == 1:
+            text = compose.shorten(text)
         if not compose.fits(text) and len(parts) > 1:
             cites.reset()  # too long together: the best sentence alone
             raw = best.text(self.generation.chunks)

@@ -142,3 +142,21 @@ def test_cli_errors_are_one_line(corpus_index, args, message):
     result = ask_cli(*[a.replace("{index}", str(corpus_index)) for a in args])
     assert 1 == result.returncode
     assert [f"error: {message}"] == [line[: len(message) + 7] for line in result.stderr.strip().splitlines()]
+
+
+def test_a_very_long_sentence_is_cut_to_an_answer(tmp_path, model_dir):
+    """A source sentence longer than an answer may be is shortened, not pasted whole."""
+    from assistant.service import Assistant
+    from ingest.pipeline import ingest
+    from tests.conftest import make_settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    places = ", ".join(f"Filial nummer {i} i Langby kommune" for i in range(1, 40))
+    (corpus / "besok.md").write_text(f"# Besøk\n\n## Filialer vi besøkte\n\nVi besøkte {places}.\n")
+    settings = make_settings(corpus, tmp_path / "index")
+    ingest(settings, progress=False)
+    answer = Assistant(settings).ask("Hvilke filialer i Langby besøkte dere?")
+    assert not answer.abstained
+    assert "Filial nummer 1 i Langby kommune" in answer.answer
+    assert len(answer.answer.replace("[1]", "")) <= 700
