@@ -56,6 +56,7 @@ class Assistant:
         from ingest.index import load_current
 
         started = time.perf_counter()
+        _one_thread_per_query()
         self.settings = settings
         index_dir = Path(settings.index_dir)
         manifest, generation = load_current(index_dir)
@@ -187,6 +188,16 @@ class Assistant:
                 "total": round((end - started) * 1000, 2),
             },
         )
+
+
+def _one_thread_per_query() -> None:
+    """One torch thread per encode. Measured on this 2-core machine (scripts/bench_query.py):
+    a single query embedding takes ~30 ms with one thread, but 80 ms to nearly a second with
+    two as soon as anything else runs (a second request, another process), because the
+    threads spin-wait for each other; concurrent UI requests then use the cores instead."""
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def content_terms(text: str) -> list[str]:
