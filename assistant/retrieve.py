@@ -1,6 +1,10 @@
 """Hybrid retrieval: dense search through llama-index's Chroma vector store and BM25
-over Norwegian stems, fused by reciprocal rank fusion; then sentence-level scoring
-inside the best passages, so an answer quotes the sentence that answers.
+over Norwegian stems, fused; then sentence-level scoring inside the best passages, so
+an answer quotes the sentence that answers.
+
+Fusion is "convex" (min-max normalised dense and BM25 scores, added): on the evaluation
+set it put the gold passage first for 0.90 of the questions against 0.83 for reciprocal
+rank fusion ("rrf", kept for comparison; scripts/bench_query.py measures both).
 """
 from __future__ import annotations
 
@@ -79,7 +83,7 @@ def has_type(sentence: str, kind: str | None) -> bool:
 class Retriever:
     """Retrieval over one loaded index generation and its Chroma collection."""
 
-    def __init__(self, generation: Generation, collection, embedder, fusion: str = "rrf") -> None:
+    def __init__(self, generation: Generation, collection, embedder, fusion: str = "convex") -> None:
         from llama_index.core import VectorStoreIndex
 
         from ingest import store
