@@ -17,7 +17,10 @@ ABSTAIN_TEXT = (
     "Jeg finner ikke svar på dette i prosjektmaterialet. "
     "Materialet handler om prosjektet, organiseringen, hvem som var med og hvilke steder som ble besøkt."
 )
-NO_MATCH_PEOPLE = "Jeg finner ingen i deltakeroversikten som passer til spørsmålet."
+NO_MATCH_PEOPLE = (
+    "Jeg finner ingen i deltakeroversikten som passer til spørsmålet, så materialet har ikke svaret. "
+    "Sjekk gjerne tidsrom, rolle eller kommune."
+)
 
 
 class Citations:

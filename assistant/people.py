@@ -28,6 +28,7 @@ class PeopleResult:
     lines: tuple[Line, ...]
     abstained: bool = False
     bullet: bool = False
+    no_match: bool = False  # the records were searched and nobody fits (e.g. not in that period)
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class People:
             if best:
                 pool = [r for r in pool if scores[r.id] == best]
         if not pool:
-            return PeopleResult(None, (), abstained=True)
+            return PeopleResult(None, (), abstained=True, no_match=True)
         return self._list(q, roles, pool)
 
     def _filter_terms(self, q: Query, roles: list[str]) -> list[str]:

@@ -115,7 +115,8 @@ class Assistant:
         cites = compose.Citations(self.generation.chunks)
         if result is not None:
             if result.abstained or not result.lines:
-                answer = self._finish(question, compose.ABSTAIN_TEXT, True, cites, started, t0, t0)
+                text = compose.NO_MATCH_PEOPLE if result.no_match else compose.ABSTAIN_TEXT
+                answer = self._finish(question, text, True, cites, started, t0, t0)
                 return Evidence(question, standalone, turns, [], answer)
             text = compose.render_people(result, self.generation.chunks, cites)
             if not compose.fits(text):

@@ -160,3 +160,10 @@ def test_a_very_long_sentence_is_cut_to_an_answer(tmp_path, model_dir):
     assert not answer.abstained
     assert "Filial nummer 1 i Langby kommune" in answer.answer
     assert len(answer.answer.replace("[1]", "")) <= 700
+
+
+def test_nobody_in_that_period_is_said_plainly(assistant):
+    """A role asked for outside every recorded period is an abstention that says the records were searched."""
+    answer = assistant.ask("Hvem var prosjektleder i 2019?")
+    assert answer.abstained and not answer.citations
+    assert "ingen i deltakeroversikten" in answer.answer
