@@ -106,3 +106,10 @@ ANSWER_TYPES = (
     ("where", ("hvor",)),
 )
 NUMBER_WORDS = ("to", "tre", "fire", "fem", "seks", "sju", "syv", "åtte", "ni", "ti", "elleve", "tolv", "halv", "hel")
+
+# Verbs that say someone took part, not what they did: ignored when matching a question
+# against titles, units and organisations («Hvem jobbet i Drammen kommune?»).
+PEOPLE_VERBS = (
+    "jobbet", "jobber", "jobba", "arbeidet", "arbeider", "satt", "sitter", "deltok", "deltatt", "delta",
+    "representerte", "representerer", "kom", "kommer", "fra",
+)

@@ -170,6 +170,8 @@ class People:
                 continue
             if any(stem_match(s, a) for w in (*lexicon.START_WORDS, *lexicon.END_WORDS) for a in analyze(w)):
                 continue
+            if s in {a for w in lexicon.PEOPLE_VERBS for a in analyze(w)}:
+                continue
             out.append(s)
         return out
 
@@ -224,6 +226,8 @@ class People:
         elif len(roles) != 1 and q.time and q.time_mode != "active":
             verb = "begynte" if q.time_mode == "start" else "sluttet"
             intro = f"{_capital(verb)} {q.time.label}:"
+        elif len(roles) != 1:
+            intro = f"Treff i deltakeroversikten{when}:"
         else:
             intro = f"{_capital(label)}{when}:"
         return PeopleResult(intro, lines, bullet=True)
