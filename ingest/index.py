@@ -30,6 +30,7 @@ class FileEntry:
     sha256: str
     kind: str  # "document" or "participants"
     chunks: int
+    sections: int = 0
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Manifest:
     counts: dict[str, int]
     version: int = FORMAT_VERSION
     chroma: str = "embedded"
+    chunking: str = ""  # the chunking parameters, so unchanged files can reuse their chunks
 
     @classmethod
     def read(cls, index_dir: Path) -> "Manifest | None":

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest import store
-from ingest.chunking import Chunk, chunk_sections, participant_chunks, split_sentences
+from ingest.chunking import CHUNK_OVERLAP, CHUNK_TOKENS, Chunk, chunk_sections, participant_chunks, split_sentences
 from ingest.errors import CorpusError, IndexUnusable
 from ingest.index import (
     FileEntry,
@@ -26,6 +26,9 @@ from ingest.keyword import KeywordIndex
 from ingest.participants import Participant, ParticipantFile
 from ingest.settings import Settings
 from ingest.sources import list_corpus, read_participants, read_sections
+
+
+CHUNKING = f"{CHUNK_TOKENS}/{CHUNK_OVERLAP}/v1"
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,10 @@ def ingest(settings: Settings, *, progress: bool = True) -> Summary:
         return Summary(c["documents"], c["sections"], c["chunks"], c["participants"], 0,
                        time.perf_counter() - started, True, tuple(skipped))
 
-    # Read and validate everything before writing anything.
+    # Read and validate everything before writing anything; a document whose bytes are
+    # unchanged keeps its chunks from the current index (no re-reading, no re-tokenising).
+    previous_gen = _previous_generation(index_dir, old, settings)
+    reusable = _reusable_chunks(old, previous_gen)
     chunks: list[Chunk] = []
     entries: dict[str, FileEntry] = {}
     people: list[Participant] = []
@@ -79,18 +85,23 @@ def ingest(settings: Settings, *, progress: bool = True) -> Summary:
             people.extend(data.participants)
             periods[source.name] = data.project_period
             entries[source.name] = FileEntry(source.sha256, "participants", len(new))
+        elif (source.name, source.sha256) in reusable:
+            new, n_file_sections = reusable[(source.name, source.sha256)]
+            n_docs += 1
+            n_sections += n_file_sections
+            entries[source.name] = FileEntry(source.sha256, "document", len(new), n_file_sections)
         else:
             sections = read_sections(source)
             new = chunk_sections(sections, _token_counter(settings))
             n_docs += 1
             n_sections += len(sections)
-            entries[source.name] = FileEntry(source.sha256, "document", len(new))
+            entries[source.name] = FileEntry(source.sha256, "document", len(new), len(sections))
         chunks.extend(new)
     _check_unique_ids(people, chunks)
     if not chunks:
         raise CorpusError(f"corpus folder {corpus_dir} holds no text to index")
 
-    previous = _previous_vectors(index_dir, old, settings)
+    previous = _previous_vectors(previous_gen)
     chunk_vectors, sentence_rows, embedded = _embed(settings, chunks, previous, progress)
     sentence_vectors, sentence_chunk, sentence_spans = sentence_rows
 
@@ -119,7 +130,7 @@ def ingest(settings: Settings, *, progress: bool = True) -> Summary:
         documents=[c.text for c in chunks],
     )
     counts = {"documents": n_docs, "sections": n_sections, "chunks": len(chunks), "participants": len(people)}
-    Manifest(gen_id, collection, settings.embed_model, entries, counts, chroma=chroma_mode).write(index_dir)
+    Manifest(gen_id, collection, settings.embed_model, entries, counts, chroma=chroma_mode, chunking=CHUNKING).write(index_dir)
     # The swap is done; what follows only frees space.
     store.drop_stale_collections(client, prefix, keep=collection)
     remove_stale_generations(index_dir, keep=gen_id)
@@ -156,13 +167,34 @@ def _check_unique_ids(people: list[Participant], chunks: list[Chunk]) -> None:
         raise CorpusError("two chunks got the same id; check for duplicate participant ids or files")
 
 
-def _previous_vectors(index_dir: Path, old: Manifest | None, settings: Settings) -> dict[str, np.ndarray]:
-    """Vectors of the current index keyed by text hash, so unchanged text is not re-embedded."""
+def _previous_generation(index_dir: Path, old: Manifest | None, settings: Settings) -> Generation | None:
+    """The index in use, when it was built with the same model (else nothing can be reused)."""
     if old is None or old.embed_model != settings.embed_model:
-        return {}
+        return None
     try:
-        gen = Generation.load(generation_dir(index_dir, old.generation), with_keyword=False)
+        return Generation.load(generation_dir(index_dir, old.generation), with_keyword=False)
     except IndexUnusable:
+        return None
+
+
+def _reusable_chunks(old: Manifest | None, gen: Generation | None) -> dict[tuple[str, str], tuple[list[Chunk], int]]:
+    """Chunks and section counts of the documents in the index in use, by (name, sha256)."""
+    if old is None or gen is None or old.chunking != CHUNKING:
+        return {}
+    by_document: dict[str, list[Chunk]] = {}
+    for chunk in gen.chunks:
+        if chunk.kind == "text":
+            by_document.setdefault(chunk.document, []).append(chunk)
+    return {
+        (name, entry.sha256): (by_document[name], entry.sections)
+        for name, entry in old.files.items()
+        if entry.kind == "document" and entry.sections and name in by_document
+    }
+
+
+def _previous_vectors(gen: Generation | None) -> dict[str, np.ndarray]:
+    """Vectors of the current index keyed by text hash, so unchanged text is not re-embedded."""
+    if gen is None:
         return {}
     reuse = {c.content_hash: gen.chunk_vectors[i] for i, c in enumerate(gen.chunks)}
     for row, (pos, (start, end)) in enumerate(zip(gen.sentence_chunk, gen.sentence_spans)):

@@ -259,3 +259,22 @@ def test_chroma_server_mode(tmp_path, model_dir):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_only_changed_documents_are_read_again(mini_corpus, tmp_path, model_dir, monkeypatch):
+    """After one file changes, the unchanged ones keep their chunks and are not parsed again."""
+    from ingest import pipeline
+
+    (mini_corpus / "ekstra.md").write_text("# Ekstra\n\nEt vedlegg om Nordby bibliotek.\n")
+    settings = make_settings(mini_corpus, tmp_path / "index")
+    ingest(settings, progress=False)
+    before = {c.id: c for c in load_current(tmp_path / "index")[1].chunks if c.document == "rapport.md"}
+    parsed = []
+    real = pipeline.read_sections
+    monkeypatch.setattr(pipeline, "read_sections", lambda source: parsed.append(source.name) or real(source))
+    (mini_corpus / "ekstra.md").write_text("# Ekstra\n\nEt vedlegg om Sørby bibliotek.\n")
+    summary = ingest(settings, progress=False)
+    after = {c.id: c for c in load_current(tmp_path / "index")[1].chunks if c.document == "rapport.md"}
+    assert ["ekstra.md"] == parsed
+    assert before == after
+    assert (2, 3) == (summary.documents, summary.sections)
