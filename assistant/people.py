@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant import lexicon
 from assistant.query import Query, stem_match, stem_quality
@@ -163,14 +164,12 @@ class People:
 
     def _filter_terms(self, q: Query, roles: list[str]) -> list[str]:
         role_stems = {s for cue in self.roles if cue.role in roles for c in cue.cues for s in c}
-        time_words = {fold(w) for w in (*lexicon.MONTHS, *lexicon.SEASONS)}
+        time_words, start_end, verbs = _fixed_stems()
         out = []
         for s in q.stems:
-            if s.isdigit() or any(stem_match(s, r) for r in role_stems) or any(stem_match(s, fold(w)) for w in time_words):
+            if s.isdigit() or any(stem_match(s, r) for r in role_stems) or any(stem_match(s, w) for w in time_words):
                 continue
-            if any(stem_match(s, a) for w in (*lexicon.START_WORDS, *lexicon.END_WORDS) for a in analyze(w)):
-                continue
-            if s in {a for w in lexicon.PEOPLE_VERBS for a in analyze(w)}:
+            if any(stem_match(s, a) for a in start_end) or s in verbs:
                 continue
             out.append(s)
         return out
@@ -231,6 +230,16 @@ class People:
         else:
             intro = f"{_capital(label)}{when}:"
         return PeopleResult(intro, lines, bullet=True)
+
+
+@lru_cache(maxsize=1)
+def _fixed_stems() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Lexicon words that never filter records, analysed once: time words, start/end verbs,
+    and verbs of taking part."""
+    time_words = frozenset(fold(w) for w in (*lexicon.MONTHS, *lexicon.SEASONS))
+    start_end = frozenset(a for w in (*lexicon.START_WORDS, *lexicon.END_WORDS) for a in analyze(w))
+    verbs = frozenset(a for w in lexicon.PEOPLE_VERBS for a in analyze(w))
+    return time_words, start_end, verbs
 
 
 def _time_phrase(q: Query) -> str:

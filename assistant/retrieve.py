@@ -149,6 +149,10 @@ class Retriever:
         found = sum(self.idf.get(t, 3.0) for t in terms if _present(t, have))
         return found / total
 
+    def passage_coverage(self, terms: list[str], position: int) -> float:
+        """Coverage of the question's terms by a whole passage (its heading included)."""
+        return self.coverage(terms, self._chunk_terms[position])
+
     def sentences(self, hits: list[Hit], vector: np.ndarray, terms: list[str], question: str) -> list[Sentence]:
         """Sentences of the given passages, best first: dense similarity, term coverage, and
         a bonus when the question names the passage's own heading ("i egne kommuner")."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -143,8 +144,7 @@ class Assistant:
         if not sentences:
             return compose.ABSTAIN_TEXT, True, t1, passages
         best = sentences[0]
-        chunk_terms = set(analyze(self.generation.chunks[best.position].embed_text))
-        coverage = retriever.coverage(terms, chunk_terms)
+        coverage = retriever.passage_coverage(terms, best.position)
         if not _answerable(best.dense, coverage, best.typed, bool(terms)):
             return compose.ABSTAIN_TEXT, True, t1, passages
         chosen = [best]
@@ -201,9 +201,14 @@ def _one_thread_per_query() -> None:
     torch.set_num_threads(1)
 
 
+@lru_cache(maxsize=1)
+def _generic_stems() -> frozenset[str]:
+    return frozenset(s for w in lexicon.GENERIC_WORDS for s in analyze(w))
+
+
 def content_terms(text: str) -> list[str]:
     """The question's terms that name its subject, without question-shaped words."""
-    generic = {s for w in lexicon.GENERIC_WORDS for s in analyze(w)}
+    generic = _generic_stems()
     return [t for t in analyze(text) if t not in generic]
 
 

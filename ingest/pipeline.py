@@ -4,6 +4,7 @@ a new generation and a new Chroma collection, then swap the manifest.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -208,8 +209,6 @@ def sentence_embed_text(chunk: Chunk, start: int, end: int) -> str:
 
 
 def _sentence_key(sentence: str) -> str:
-    import hashlib
-
     return "s:" + hashlib.sha1(sentence.encode()).hexdigest()
 
 
