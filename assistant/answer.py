@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.models import Citation
+from assistant.models import Answer, Citation
 from assistant.people import PeopleResult
 from ingest.chunking import Chunk
 from ingest.keyword import fold
@@ -136,3 +136,65 @@ def shorten(text: str, limit: int = 650) -> str:
     cut = plain[:limit]
     cut = cut[: max(cut.rfind(", "), cut.rfind(" "))].rstrip(",;: ")
     return f"{cut} … {markers}".rstrip()
+
+
+HEDGE = "Materialet sier ikke dette direkte, men det nærmeste er: "
+
+
+def hedge(text: str) -> str:
+    """An answer given with «middels» confidence says so."""
+    return HEDGE + text
+
+
+def yes(evidence: str) -> str:
+    return f"Ja. {evidence}"
+
+
+def yes_named(sentence: str, names: list[str] | tuple[str, ...], section: str, n: int) -> str:
+    """«Ja»: the items of a list sentence that name what was asked about."""
+    wanted = [fold(name) for name in names]
+    items = [i.strip(" .") for i in re.split(r",\s*|\s+og\s+|:\s*", sentence) if i.strip(" .")]
+    found = [i for i in items if any(w in fold(i) for w in wanted)]
+    if not found:
+        return f"Ja. {with_marker(sentence.strip(), f'[{n}]')}"
+    heading = section.split(" > ")[-1]
+    return f"Ja, materialet nevner {', '.join(f'«{i}»' for i in found)} under «{heading}» [{n}]."
+
+
+def no(names: list[str], section: str, n: int) -> str:
+    """«Nei»: the material answers around the question but never names what it asks about."""
+    what = " eller ".join(names)
+    heading = section.split(" > ")[-1]
+    return f"Nei, materialet nevner ikke {what}. Det som er nevnt, står under «{heading}» [{n}]."
+
+
+def merge(answers: list[Answer], chunks: list[Chunk]) -> Answer:
+    """The answers to a question's parts as one answer: texts joined in order, citations
+    renumbered 1..k across the parts (a passage cited twice keeps one number)."""
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+    texts: list[str] = []
+    for part in answers:
+        mapping = {}
+        for c in part.citations:
+            if c.chunk_id not in numbers:
+                numbers[c.chunk_id] = len(numbers) + 1
+                citations.append(c.model_copy(update={"n": numbers[c.chunk_id]}))
+            else:
+                kept = citations[numbers[c.chunk_id] - 1]
+                quotes = "\n".join(dict.fromkeys(filter(None, [*kept.quote.split("\n"), *c.quote.split("\n")])))
+                citations[numbers[c.chunk_id] - 1] = kept.model_copy(update={"quote": quotes})
+            mapping[c.n] = numbers[c.chunk_id]
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", part.answer)
+        if part.abstained:
+            text = f"Jeg finner ikke svar på «{part.question.rstrip('?')}» i materialet."
+        if text not in texts:
+            texts.append(text)
+    answered = [a for a in answers if not a.abstained]
+    levels = [a.confidence for a in answered]
+    confidence = None if not answered else ("høy" if all(c == "høy" for c in levels) and len(answered) == len(answers) else "middels")
+    timings = {k: round(sum(a.timings_ms.get(k, 0.0) for a in answers), 2) for k in ("retrieve", "answer", "total")}
+    return Answer(
+        question=" ".join(a.question for a in answers), answer="\n\n".join(texts), abstained=not answered,
+        confidence=confidence, citations=citations, timings_ms=timings,
+    )

@@ -23,6 +23,7 @@ SCORER = PROJECT_ROOT.parent / "shared" / "eval" / "score.py"
 @dataclass(frozen=True)
 class EvalSet:
     name: str
+    file: str
     split: str  # "dev" (tune freely) or "test" (written blind; never tuned on)
     questions: list[dict]
     extra: tuple[Path, ...] = ()
@@ -97,7 +98,7 @@ def load_sets(names: list[str] | None = None) -> list[EvalSet]:
             continue
         questions = yaml.safe_load(path.read_text(encoding="utf-8"))
         extra = tuple(PROJECT_ROOT / e for e in entry.get("extra", []))
-        out.append(EvalSet(entry["name"], entry["split"], questions, extra))
+        out.append(EvalSet(entry["name"], entry["file"], entry["split"], questions, extra))
     return out
 
 

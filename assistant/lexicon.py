@@ -52,8 +52,16 @@ ROLE_CUES: dict[str, tuple[str, ...]] = {
     "prosjektkoordinator": ("prosjektkoordinator", "koordinator", "koordinatorer", "koordinerte", "koordinere", "koordinering"),
 }
 
+# Interrogatives (bokmål after normalisation): a question holding none of them is a yes/no
+# question; one starting again after «og» begins a second question.
+QUESTION_WORDS = (
+    "hvem", "hva", "hvor", "hvordan", "hvorfor", "hvilke", "hvilken", "hvilket", "når",
+)
+
 WHO_WORDS = ("hvem", "hvilke personer", "hvilken person", "navn på", "navnet på")
 COUNT_WORDS = ("hvor mange", "antall")
+# Words that frame a question about people in roles without naming what it is about.
+PEOPLE_FRAME = ("andre", "underveis", "senere", "tidligere", "roller", "med", "medlem", "medlemmer", "personer")
 PERSON_ABOUT = ("rolle", "roller", "jobbet", "arbeidet", "jobb", "stilling", "tittel", "arbeidssted", "leder for", "ansvar", "gjorde")
 
 MONTHS = {
@@ -113,3 +121,16 @@ PEOPLE_VERBS = (
     "jobbet", "jobber", "jobba", "arbeidet", "arbeider", "satt", "sitter", "deltok", "deltatt", "delta",
     "representerte", "representerer", "kom", "kommer", "fra",
 )
+
+# Negation words (folded): «… som ikke var fra X» keeps the records that do not match X.
+NEGATIONS = ("ikke", "ikkje", "not", "inte", "ikke")
+
+# «Hvem av A og B begynte først?»: word → (what is compared, min|max, Norwegian verb phrase).
+COMPARATIVES = {
+    "forst": ("start", "min", "begynte først"), "tidligst": ("start", "min", "begynte tidligst"),
+    "sist": ("start", "max", "begynte sist"), "senest": ("start", "max", "begynte senest"),
+    "lengst": ("length", "max", "var med lengst"), "kortest": ("length", "min", "var med kortest"),
+}
+
+# Phrases that ask who came after someone in a role.
+SUCCESSION_WORDS = ("tok over", "overtok", "erstattet", "etterfulgte", "etterfølger", "etterfølgeren", "took over", "replaced")

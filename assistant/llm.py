@@ -15,18 +15,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from assistant import answer as compose
 from assistant import prompts, verify
-from assistant.models import Answer, Turn
+from assistant.models import Answer, Evidence, Turn
 from ingest.chunking import Chunk
 from assistant.errors import LLMConfigError
 from ingest.keyword import fold
 from ingest.settings import Settings
-
-if TYPE_CHECKING:
-    from assistant.service import Evidence
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,7 @@
 numbered citations, serialised exactly as ../shared/CONTRACT.md describes."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,9 +36,26 @@ class Answer(BaseModel):
     abstained: bool
     citations: list[Citation] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    confidence: Literal["høy", "middels", "lav"] | None = Field(
+        None, description="How sure the assistant is that the cited material answers the question."
+    )
     notice: str | None = Field(None, description="A visible note, e.g. that the language model was unavailable.")
     backend: str = "offline"
 
     def contract(self) -> dict:
         """The JSON object of the CLI and API contract."""
         return self.model_dump(exclude_none=True)
+
+
+@dataclass
+class Evidence:
+    """What an answer rests on: the question made standalone, the passages (chunk
+    positions, cited ones first) and the offline answer, which is also the fallback."""
+
+    question: str
+    standalone: str
+    history: list[Turn]
+    passages: list[int]
+    offline: Answer
+    people: bool = False
+    parts: list["Evidence"] = field(default_factory=list)  # a multi-part question's parts

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant import lexicon
-from assistant.query import Query, stem_match, stem_quality
+from assistant.query import Query, has_phrase, stem_match, stem_quality
 from ingest.keyword import analyze, fold, stopwords
 from ingest.participants import Participant, Period, month_index
 
@@ -99,6 +99,9 @@ class People:
                 scored[name] = 1
         if not scored:
             return []
+        named_in_full = [n for n, s in scored.items() if s >= 2 * len(self._name_words[n]) + 2]
+        if len(named_in_full) > 1:  # «Hvem av A B og C D …?»: everyone typed in full
+            return named_in_full
         best = max(scored.values())
         return [n for n, s in scored.items() if s == best]
 
@@ -133,6 +136,8 @@ class People:
         names = self.match_names(q.words)
         if not names and q.followup_one and context_names:
             names = context_names[:1]
+        if _succession(q):
+            return self._successors(q, names)
         if names:
             if any(w == a or (len(a) >= 5 and w.startswith(a)) for w in q.words for a in map(fold, lexicon.UNKNOWN_PERSON_ATTRIBUTES)):
                 return PeopleResult(None, (), abstained=True)
@@ -153,10 +158,13 @@ class People:
                 return None  # a who-question about something the records do not hold
         if q.time and self.project:
             pool = [r for r in pool if self._in_time(r, q)]
+        elif q.time_mode != "active" and not q.when and self.project:
+            pool = [r for r in pool if self._changed_during(r, q.time_mode)]
         if terms and pool:
             scores = {r.id: sum(self._term_hits(r, t) for t in terms) for r in pool}
-            best = max(scores.values())
-            if best:
+            if _negated(q):  # «… som ikke var fra Indre Østfold»
+                pool = [r for r in pool if scores[r.id] == 0]
+            elif (best := max(scores.values())):
                 pool = [r for r in pool if scores[r.id] == best]
         if not pool:
             return PeopleResult(None, (), abstained=True, no_match=True)
@@ -174,6 +182,39 @@ class People:
             out.append(s)
         return out
 
+    def unexplained(self, q: Query, generic: frozenset[str], material) -> list[str]:
+        """The question's content terms that the material's text holds but the records do
+        not (names, roles, titles, units, organisations), leaving out the words that frame
+        any question about people (time, pronouns, «rolle» …): «seminaret» in «Hvem
+        arrangerte seminaret?». ``material(term)`` tells whether the text holds a term."""
+        roles = [c.role for c in self.roles]
+        name_words = {s for n in self.match_names(q.words) for s in analyze(n)}
+        frame = _frame_stems()
+        return [
+            t for t in self._filter_terms(q, roles)
+            if t not in generic and not any(stem_match(t, w) for w in name_words) and t not in frame
+            and not any(self._term_hits(r, t) for r in self.records) and material(t)
+        ]
+
+    def yes_no(self, q: Query, result: PeopleResult) -> PeopleResult:
+        """A people answer to a yes/no question: «Ja, …» when the person holds the role asked
+        about (or no role is asked about), «Nei, …» with the roles they did hold."""
+        if not result.lines or result.bullet:
+            return result
+        roles = set(self.match_roles(q))
+        held = {r.role for line in result.lines for r in line.records}
+        verdict = "Nei" if roles and not roles & held else "Ja"
+        first = result.lines[0]
+        return PeopleResult(result.intro, (Line(f"{verdict}, {first.text}", first.records), *result.lines[1:]))
+
+    def _changed_during(self, record: Participant, mode: str) -> bool:
+        """Started after the project began («begynte underveis») or ended before it ended."""
+        assert self.project
+        first, last = record.months(self.project)
+        project_first = month_index(self.project.start, end=False)
+        project_last = month_index(self.project.end, end=True)
+        return first > project_first if mode == "start" else last < project_last
+
     def _term_hits(self, record: Participant, term: str) -> int:
         return int(any(stem_match(term, f) for f in self._fields[record.id]))
 
@@ -187,6 +228,8 @@ class People:
         return q.time.overlaps(start, end)
 
     def _describe(self, q: Query, names: list[str]) -> PeopleResult:
+        if len(names) >= 2 and self.project and (compared := self._compare(q, names)):
+            return compared
         lines = []
         for name in names:
             records = tuple(r for r in self.records if r.name == name)
@@ -197,6 +240,54 @@ class People:
             if (q.when or q.time_mode != "active") and not any(r.period for r in records):
                 lines.append(Line(f"Materialet oppgir ingen egen periode for {name}; rollen er oppført uten datoer.", records))
         return PeopleResult(None, tuple(lines))
+
+    def _successors(self, q: Query, names: list[str]) -> PeopleResult:
+        """«Hvem tok over etter X?» / «Hvem begynte etter ham?»: those who took the same role
+        (in the same organisation) after X started; «nobody» when the records show none."""
+        assert self.project
+        roles = set(self.match_roles(q))
+        before = [r for r in self.records if r.name in names[:1] and (not roles or r.role in roles)]
+        if not before:
+            before = [r for r in self.records if r.role in roles]
+        after = []
+        for old in before:
+            first = old.months(self.project)[0]
+            after += [
+                r for r in self.records
+                if r.role == old.role and r.name != old.name and r.months(self.project)[0] > first
+                and (not old.organisation or r.organisation == old.organisation)
+                and (not names or old.end)  # a named person is succeeded only when their role ended
+            ]
+        after = list({r.id: r for r in after}.values())
+        if not after:
+            return PeopleResult(None, (), abstained=True, no_match=True)
+        return self._list(q, sorted({r.role for r in after}), after)
+
+    def _compare(self, q: Query, names: list[str]) -> PeopleResult | None:
+        """«Hvem av A og B begynte først / var med lengst?»: the periods side by side."""
+        assert self.project
+        how = next((lexicon.COMPARATIVES[w] for w in q.words if w in lexicon.COMPARATIVES), None)
+        if how is None:
+            return None
+        spans = {}
+        for name in names:
+            records = [r for r in self.records if r.name == name]
+            roles = set(self.match_roles(q))
+            records = [r for r in records if r.role in roles] or records
+            first = min(r.months(self.project)[0] for r in records)
+            last = max(r.months(self.project)[1] for r in records)
+            spans[name] = (first, last, records)
+        measure = {"start": lambda v: v[0], "end": lambda v: v[1], "length": lambda v: v[1] - v[0]}[how[0]]
+        values = {n: measure(v) for n, v in spans.items()}
+        pick = min if how[1] == "min" else max
+        winner = pick(values, key=values.get)
+        if list(values.values()).count(values[winner]) > 1:
+            head = "De er oppført med samme tidspunkt"
+        else:
+            head = f"{winner} {how[2]}"
+        details = [f"{n} ({_month_label(v[0])} – {_month_label(v[1])})" for n, v in spans.items()]
+        records = tuple(r for v in spans.values() for r in v[2])
+        return PeopleResult(None, (Line(f"{head}: {_join(details)}.", records),))
 
     def _list(self, q: Query, roles: list[str], pool: list[Participant]) -> PeopleResult:
         by_name: dict[str, list[Participant]] = {}
@@ -240,6 +331,32 @@ def _fixed_stems() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     start_end = frozenset(a for w in (*lexicon.START_WORDS, *lexicon.END_WORDS) for a in analyze(w))
     verbs = frozenset(a for w in lexicon.PEOPLE_VERBS for a in analyze(w))
     return time_words, start_end, verbs
+
+
+def _succession(q: Query) -> bool:
+    """«… tok over etter …», «… begynte etter ham»: asks who came after someone."""
+    text = fold(q.text)
+    return any(has_phrase(text, fold(w)) for w in lexicon.SUCCESSION_WORDS) or (
+        "etter" in q.words and q.time is None and q.time_mode == "start"
+    )
+
+
+def _negated(q: Query) -> bool:
+    return any(w in lexicon.NEGATIONS for w in q.words)
+
+
+def _month_label(index: int) -> str:
+    return f"{lexicon.MONTH_NAMES[index % 12]} {index // 12}"
+
+
+@lru_cache(maxsize=1)
+def _frame_stems() -> frozenset[str]:
+    """Stems of the words that frame questions about people rather than name their subject."""
+    words = (
+        *lexicon.MONTHS, *lexicon.SEASONS, *lexicon.PERSON_ABOUT, *lexicon.PRONOUNS_ONE, *lexicon.PRONOUNS_MANY,
+        *lexicon.START_WORDS, *lexicon.END_WORDS, *lexicon.SUCCESSION_WORDS, *lexicon.PEOPLE_FRAME,
+    )
+    return frozenset(s for w in words for s in analyze(w))
 
 
 def _time_phrase(q: Query) -> str:

@@ -42,6 +42,8 @@ class Query:
     when: bool = False
     followup_one: bool = False
     followup_many: bool = False
+    yes_no: bool = False  # a polar question: «Besøkte de Kongsberg?»
+    names: tuple[str, ...] = ()  # capitalised words after the first (proper names, as typed)
     extras: tuple[str, ...] = field(default_factory=tuple)
 
     def has(self, phrase: str) -> bool:
@@ -83,7 +85,47 @@ def parse(question: str) -> Query:
         when=has_phrase(text, "når") or has_phrase(text, "periode") or has_phrase(text, "hvor lenge"),
         followup_one=any(has_phrase(text, p) for p in lexicon.PRONOUNS_ONE),
         followup_many=any(has_phrase(text, p) for p in lexicon.PRONOUNS_MANY),
+        yes_no=is_yes_no(text),
+        names=proper_names(question),
     )
+
+
+def is_yes_no(text: str) -> bool:
+    """A polar question: no question word anywhere (bokmål word order puts the finite verb
+    first: «Var Kongsberg med …?», «Besøkte de …?») and it is asked as a question."""
+    words = re.findall(r"\w+", text)
+    return text.rstrip().endswith("?") and len(words) >= 2 and not any(w in lexicon.QUESTION_WORDS for w in words)
+
+
+def proper_names(question: str) -> tuple[str, ...]:
+    """Runs of capitalised words after the first word («Indre Østfold», «Kongsberg»)."""
+    words = re.findall(r"[\w-]+", question)
+    names, run = [], []
+    for i, word in enumerate(words):
+        if i > 0 and word[:1].isupper():
+            run.append(word)
+        elif run:
+            names.append(" ".join(run))
+            run = []
+    if run:
+        names.append(" ".join(run))
+    return tuple(names)
+
+
+_PART_SPLIT = None
+
+
+def split_parts(question: str) -> list[str]:
+    """A question with two questions in it («Hvem var X, og hvor stor var Y?», «Når …? Hvem …?»)
+    as its parts; one part otherwise. A part starts at a question word after «og» or a «?»."""
+    global _PART_SPLIT
+    if _PART_SPLIT is None:
+        words = "|".join(sorted(map(re.escape, lexicon.QUESTION_WORDS), key=len, reverse=True))
+        _PART_SPLIT = re.compile(rf"(?:,?\s+og\s+|\?\s+)(?=(?:{words})\b)", re.I)
+    parts = [p.strip(" ,") for p in _PART_SPLIT.split(question) if p.strip(" ,?")]
+    if len(parts) < 2 or any(len(re.findall(r"\w+", p)) < 2 for p in parts):
+        return [question]
+    return [p if p.endswith("?") else p + "?" for p in parts]
 
 
 def parse_time(text: str) -> tuple[TimeSpan | None, str]:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant import lexicon
+from assistant.decide import SENTENCE_FEATURES, log_chars
+from assistant.language import MIN_HEAD
 from assistant.query import has_phrase, stem_quality
 from ingest.chunking import Chunk
 from ingest.index import Generation
@@ -35,17 +37,20 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class Sentence:
+class Candidate:
+    """A sentence of a retrieved passage, with its features for the fitted ranker."""
+
     position: int  # chunk position
     start: int
     end: int
-    score: float
-    dense: float
-    coverage: float  # share of the question's (idf-weighted) terms found in the sentence or its heading
-    typed: bool = False  # holds the kind of thing the question asks for (a date, a number, a name)
+    features: np.ndarray  # in the order of decide.SENTENCE_FEATURES
+    probability: float = 0.0  # set by the fitted sentence model
 
     def text(self, chunks: list[Chunk]) -> str:
         return chunks[self.position].text[self.start:self.end]
+
+    def feature(self, name: str) -> float:
+        return float(self.features[SENTENCE_FEATURES.index(name)])
 
 
 def _present(term: str, words: set[str]) -> bool:
@@ -57,6 +62,12 @@ def _present(term: str, words: set[str]) -> bool:
     return any(
         (len(w) > len(term) + 2 and (w.startswith(term) or w.endswith(term))) or stem_quality(term, w) for w in words
     )
+
+
+def _related_present(stem: str, words: set[str]) -> bool:
+    """A relative from the thesaurus counts as a word or as the head of a compound
+    («midl» in «utviklingsmidl»), as the expander found it."""
+    return stem in words or (len(stem) >= MIN_HEAD and any(w.endswith(stem) for w in words))
 
 
 _MONTHS = "|".join(lexicon.MONTHS)
@@ -101,6 +112,7 @@ class Retriever:
         n = len(self.chunks)
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         self._heading_terms = [set(analyze(c.section)) for c in self.chunks]
+        self._text_vocabulary = {t for c, terms in zip(self.chunks, self._chunk_terms) if c.kind == "text" for t in terms}
         self._sentences_of: dict[int, list[int]] = {}
         for row, pos in enumerate(generation.sentence_chunk):
             self._sentences_of.setdefault(int(pos), []).append(row)
@@ -140,36 +152,87 @@ class Retriever:
         hits.sort(key=lambda h: -h.score)
         return hits[:top]
 
-    def coverage(self, terms: list[str], have: set[str]) -> float:
+    def coverage(self, terms: list[str], have: set[str], related: dict[str, frozenset[str]] | None = None) -> float:
         """The idf-weighted share of question terms present in ``have`` (compounds count:
-        «samarbeid» is found in «samarbeidsprosjekt», «bibliotek» in «fylkesbibliotek»)."""
+        «samarbeid» is found in «samarbeidsprosjekt», «bibliotek» in «fylkesbibliotek»);
+        with ``related``, a term also counts when one of its relatives is present."""
         if not terms:
             return 0.0
         total = sum(self.idf.get(t, 3.0) for t in terms)
-        found = sum(self.idf.get(t, 3.0) for t in terms if _present(t, have))
+        found = sum(
+            self.idf.get(t, 3.0) for t in terms
+            if _present(t, have) or (related and any(_related_present(r, have) for r in related.get(t, ())))
+        )
         return found / total
+
+    def text_holds(self, term: str) -> bool:
+        """Some text passage (not a participant record) holds the term."""
+        return term in self._text_vocabulary
+
+    def passage_terms(self, position: int) -> set[str]:
+        """A passage's terms, its heading included."""
+        return self._chunk_terms[position] | self._heading_terms[position]
+
+    @staticmethod
+    def holds(term: str, words: set[str], *, typos: bool = True) -> bool:
+        """The term is among the words (exactly, as a typo of a long word, or a compound part);
+        without ``typos`` only exactly or as a compound part (names: «Tromsø» is not «Strømsø»)."""
+        if typos:
+            return _present(term, words)
+        return term in words or (len(term) >= 5 and any(len(w) > len(term) + 2 and (w.startswith(term) or w.endswith(term)) for w in words))
 
     def passage_coverage(self, terms: list[str], position: int) -> float:
         """Coverage of the question's terms by a whole passage (its heading included)."""
         return self.coverage(terms, self._chunk_terms[position])
 
-    def sentences(self, hits: list[Hit], vector: np.ndarray, terms: list[str], question: str) -> list[Sentence]:
-        """Sentences of the given passages, best first: dense similarity, term coverage, and
-        a bonus when the question names the passage's own heading ("i egne kommuner")."""
-        out = []
-        best_hit = max((h.score for h in hits), default=1.0) or 1.0
+    def unknown_share(self, terms: list[str], holds, related: dict[str, frozenset[str]] | None = None) -> float:
+        """The idf-weighted share of question terms the index holds nowhere, neither the
+        term (exactly, as a typo or compound part) nor a relative: «budsjett» in a corpus
+        without budgets."""
+        if not terms:
+            return 0.0
+        weight = {t: self.idf.get(t, 3.0) for t in terms}
+        keyword = self.gen.keyword
+        missing = sum(
+            w for t, w in weight.items()
+            if not holds(t) and not (related or {}).get(t) and not any(map(keyword.knows, keyword.correct([t])))
+        )
+        return missing / sum(weight.values())
+
+    def candidates(self, hits: list[Hit], vector: np.ndarray, terms: list[str],
+                   related: dict[str, frozenset[str]], question: str) -> list[Candidate]:
+        """Every sentence of the given passages with its features (decide.SENTENCE_FEATURES)."""
         folded_question = fold(question)
         kind = answer_type(question)
-        for hit in hits:
-            heading = fold(self.chunks[hit.position].section.split(" > ")[-1])
+        best_hit = max((h.score for h in hits), default=1.0) or 1.0
+        rows: list[tuple[int, int, int, float, float, float, float, float, bool, bool, bool, str]] = []
+        for rank, hit in enumerate(hits):
+            chunk = self.chunks[hit.position]
+            heading = fold(chunk.section.split(" > ")[-1])
             named = len(heading) >= 6 and heading in folded_question
+            passage_cover = self.coverage(terms, self._chunk_terms[hit.position])
             for row in self._sentences_of.get(hit.position, []):
                 start, end = (int(x) for x in self.gen.sentence_spans[row])
-                dense = float(self.gen.sentence_vectors[row] @ vector)
-                words = set(analyze(self.chunks[hit.position].text[start:end])) | self._heading_terms[hit.position]
-                cov = self.coverage(terms, words)
-                typed = has_type(self.chunks[hit.position].text[start:end], kind)
-                score = dense + 0.3 * cov + 0.1 * named + 0.05 * typed + 0.03 * hit.score / best_hit
-                out.append(Sentence(hit.position, start, end, score, dense, cov, typed))
-        out.sort(key=lambda s: -s.score)
+                text = chunk.text[start:end]
+                words = set(analyze(text)) | self._heading_terms[hit.position]
+                rows.append((hit.position, start, end, float(self.gen.sentence_vectors[row] @ vector),
+                             hit.score / best_hit, 1 / (1 + rank), self.coverage(terms, words),
+                             self.coverage(terms, words, related), has_type(text, kind), named,
+                             passage_cover, text))
+        if not rows:
+            return []
+        everything = self.gen.sentence_vectors @ vector
+        mean, spread = float(everything.mean()), max(float(everything.std()), 1e-6)
+        dense = np.array([r[3] for r in rows])
+        order = np.argsort(-dense)
+        dense_rank = np.empty(len(rows))
+        dense_rank[order] = 1 / (1 + np.arange(len(rows)))
+        top = float(dense.max())
+        out = []
+        for i, (pos, start, end, d, pscore, prank, cov, cov_rel, typed, named, pcov, text) in enumerate(rows):
+            features = np.array([
+                d, d - top, dense_rank[i], (d - mean) / spread, pscore, prank, cov, cov_rel, pcov, typed, kind is not None, named,
+                not text.rstrip().endswith((".", "!", "?")), log_chars(len(text)),
+            ], dtype=float)
+            out.append(Candidate(pos, start, end, features))
         return out

@@ -1,57 +1,66 @@
 """The assistant: load the index and the model once, then answer questions.
 
-``Assistant.ask(question, history)`` routes a question to the participant records
-(people and roles) or to hybrid retrieval over the report (everything else), and
-returns an :class:`Answer` with verified citations, or an honest abstention.
+``Assistant.ask(question, history)`` splits a multi-part question into its parts,
+routes each to the participant records (people in roles) or to hybrid retrieval over
+the material (everything else), lets the fitted models (:mod:`assistant.decide`) pick
+the answering sentence and decide whether to answer, and returns an :class:`Answer`
+with verified citations and a confidence, or an honest abstention.
 """
 from __future__ import annotations
 
+import logging
+import re
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from assistant import answer as compose
 from assistant import lexicon
+from assistant.answerers import Answerer, answerer_for
+from assistant.decide import ANSWER_FEATURES, Decision
+from assistant.language import norwegian_share
 from assistant.errors import MAX_QUESTION_CHARS, BadHistory, EmptyQuestion, IndexUnusable, QuestionTooLong
-from assistant.models import Answer, Turn
+from assistant.models import Answer, Evidence, Turn
 from assistant.people import People
-from assistant.query import Query, normalise, parse
-from assistant.retrieve import Retriever
+from assistant.query import Query, normalise, parse, split_parts
+from assistant.retrieve import Candidate, Hit, Retriever
 from ingest.keyword import analyze
 from ingest.participants import Participant
 from ingest.settings import Settings
 
-# Measured on the evaluation set (tests/eval/questions.yaml, see scripts/calibrate.py):
-# an answer needs a best sentence this similar to the question, or this much of the
-# question's weighted terms in the passage.
-MIN_DENSE = 0.90
-MIN_COVERAGE = 0.5
-MIN_DENSE_WITH_COVERAGE = 0.80
-TYPE_CREDIT = 0.15
-SECOND_SENTENCE_GAP = 0.02
-SENTENCE_PASSAGES = 8
+log = logging.getLogger(__name__)
+
+SENTENCE_PASSAGES = 8  # passages whose sentences are ranked
+SECOND_SENTENCE_SHARE = 0.8  # a second sentence joins the answer at this share of the best's probability
+MAX_TERMS_FEATURE = 6
 FOLLOWUP_OPENERS = ("og ", "hva med ", "enn ", "hvem andre", "også ", "samme ")
 
 
-@dataclass
-class Evidence:
-    """What an answer rests on: the question made standalone, the passages (chunk
-    positions, cited ones first) and the offline answer, which is also the fallback."""
+@dataclass(frozen=True)
+class Ranking:
+    """The candidate sentences for a question, best first, and the answer decision."""
 
     question: str
-    standalone: str
-    history: list[Turn]
-    passages: list[int]
-    offline: Answer
-    people: bool = False
+    hits: list[Hit]
+    candidates: list[Candidate]
+    answer_row: np.ndarray  # decide.ANSWER_FEATURES
+    p_answer: float
+    terms: list[str]
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
 
 
 class Assistant:
     """Answers questions over one index; safe to share between threads."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, answerer: Answerer | None = None, decision: Decision | None = None) -> None:
+        from assistant.language import Expander
         from ingest import store
         from ingest.embedding import load_embedder
         from ingest.index import load_current
@@ -70,11 +79,9 @@ class Assistant:
         self.generation = generation
         self.retriever = Retriever(generation, collection, load_embedder(settings))
         self.people = People(generation.participants, generation.periods)
-        self.llm = None
-        if settings.llm_backend != "none":
-            from assistant.llm import LLMAnswerer
-
-            self.llm = LLMAnswerer(settings)
+        self.expander = Expander(generation.keyword.vocabulary() if generation.keyword else set())
+        self.decision = decision if decision is not None else _load_decision(settings)
+        self.answerer = answerer if answerer is not None else answerer_for(settings)
         self.retriever.embed_query("oppvarming")  # the first encode is slow; pay it at start-up
         self.load_seconds = time.perf_counter() - started
 
@@ -84,89 +91,161 @@ class Assistant:
         return list(self.generation.participants)
 
     def stream(self, question: str, history: Sequence[Turn | dict] | None = None) -> Iterator[Answer]:
-        """Partial answers, then the final one (the offline path yields only the final one)."""
-        evidence = self.evidence(question, history)
-        if self.llm is None:
-            yield evidence.offline
-        else:
-            yield from self.llm.stream(evidence, self.generation.chunks)
+        """Partial answers, then the final one (the offline answerer yields only the final one)."""
+        yield from self.answerer.stream(self.evidence(question, history), self.generation.chunks)
 
     def ask(self, question: str, history: Sequence[Turn | dict] | None = None) -> Answer:
         """The answer to ``question`` given the conversation so far (oldest turn first)."""
-        evidence = self.evidence(question, history)
-        if self.llm is None:
-            return evidence.offline
-        return self.llm.answer(evidence, self.generation.chunks)
+        return self.answerer.answer(self.evidence(question, history), self.generation.chunks)
 
     def evidence(self, question: str, history: Sequence[Turn | dict] | None = None) -> Evidence:
         """The offline answer and the passages behind it, for a language model to phrase."""
         started = time.perf_counter()
         question = validate_question(question)
         turns = _turns(history)
-        query = parse(question)
-        context = self._context_names(turns)
-        previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
-        followup = previous is not None and _is_followup(query)
-        standalone = f"{previous} {question}" if followup else question
+        parts = split_parts(question)
+        if len(parts) == 1:
+            return self._single(question, turns, started)
+        evidences: list[Evidence] = []
+        for part in parts:  # a later part may lean on an earlier one («…, og hvor mange var de?»)
+            context = turns + [t for e in evidences[-1:] for t in (Turn(role="user", content=e.question),
+                                                                    Turn(role="assistant", content=e.offline.answer))]
+            evidences.append(self._single(part, context, time.perf_counter()))
+        merged = compose.merge([e.offline for e in evidences], self.generation.chunks)
+        end = time.perf_counter()
+        answer = merged.model_copy(update={
+            "question": question,
+            "timings_ms": {**merged.timings_ms, "total": round((end - started) * 1000, 2)},
+        })
+        passages = [p for e in evidences for p in e.passages]
+        return Evidence(question, question, turns, list(dict.fromkeys(passages)), answer,
+                        people=all(e.people for e in evidences), parts=evidences)
 
-        t0 = time.perf_counter()
-        result = self.people.answer(query, context)
-        if result is None and followup:
-            result = self.people.answer(parse(standalone), context)
-        cites = compose.Citations(self.generation.chunks)
-        if result is not None:
-            if result.abstained or not result.lines:
-                text = compose.NO_MATCH_PEOPLE if result.no_match else compose.ABSTAIN_TEXT
-                answer = self._finish(question, text, True, cites, started, t0, t0)
-                return Evidence(question, standalone, turns, [], answer)
-            text = compose.render_people(result, self.generation.chunks, cites)
-            if not compose.fits(text):
-                cites = compose.Citations(self.generation.chunks)
-                text = compose.render_people(_shorten(result), self.generation.chunks, cites)
-            answer = self._finish(question, text, False, cites, started, t0, time.perf_counter())
-            return Evidence(question, standalone, turns, cites.positions(), answer, people=True)
-
-        text, abstained, t1, passages = self._general(standalone, cites)
-        answer = self._finish(question, text, abstained, cites, started, t0, t1)
-        return Evidence(question, standalone, turns, passages, answer)
-
-    # --- internals ------------------------------------------------------------------
-
-    def _general(self, question: str, cites: compose.Citations) -> tuple[str, bool, float, list[int]]:
+    def ranking(self, question: str) -> Ranking:
+        """Candidate sentences for a standalone question, ranked by the fitted sentence model,
+        with the fitted probability that the best one answers it."""
         retriever = self.retriever
         vector = retriever.embed_query(question)
         normalised = normalise(question)
         hits = retriever.search(normalised, vector, top=SENTENCE_PASSAGES)
-        t1 = time.perf_counter()
-        passages = [h.position for h in hits]
         terms = content_terms(normalised)
-        sentences = retriever.sentences(hits, vector, terms, normalised)
-        if not sentences:
-            return compose.ABSTAIN_TEXT, True, t1, passages
-        best = sentences[0]
-        coverage = retriever.passage_coverage(terms, best.position)
-        if not _answerable(best.dense, coverage, best.typed, bool(terms)):
-            return compose.ABSTAIN_TEXT, True, t1, passages
-        chosen = [best]
-        for other in sentences[1:3]:
-            if other.score >= best.score - SECOND_SENTENCE_GAP and other.coverage > 0:
-                chosen.append(other)
-        chosen.sort(key=lambda s: (s.position, s.start))
+        related = self.expander.related(normalised)
+        candidates = retriever.candidates(hits, vector, terms, related, normalised)
+        unknown = retriever.unknown_share(terms, self.expander.holds, related)
+        if not candidates:
+            return Ranking(question, hits, [], np.zeros(len(ANSWER_FEATURES)), 0.0, terms)
+        probabilities = self.decision.sentence.probability(np.stack([c.features for c in candidates]))
+        ranked = sorted(
+            (Candidate(c.position, c.start, c.end, c.features, float(p)) for c, p in zip(candidates, probabilities)),
+            key=lambda c: -c.probability,
+        )
+        row = answer_row(ranked, unknown, len(terms), norwegian_share(question))
+        return Ranking(question, hits, ranked, row, float(self.decision.answer.probability(row[None, :])[0]), terms)
+
+    # --- internals ------------------------------------------------------------------
+
+    def standalone(self, question: str, turns: list[Turn]) -> tuple[str, bool]:
+        """The question with the previous one in front when it leans on it (a follow-up)."""
+        previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
+        followup = previous is not None and _is_followup(parse(question))
+        return (f"{previous} {question}" if followup else question), followup
+
+    def records_answer(self, question: str, turns: list[Turn]):
+        """The participant records' answer (a PeopleResult), or None when the question goes
+        to the material: it is not about people in roles, or it names things the records do
+        not hold but the text does («Hvem arrangerte seminaret?»)."""
+        query = parse(question)
+        context = self._context_names(turns)
+        standalone, followup = self.standalone(question, turns)
+        result = self.people.answer(query, context)
+        if result is None and followup:
+            result = self.people.answer(parse(standalone), context)
+        if result is not None and not result.abstained and self.people.unexplained(
+            query, _generic_stems(), self.retriever.text_holds
+        ):
+            return None
+        return result
+
+    def _single(self, question: str, turns: list[Turn], started: float) -> Evidence:
+        query = parse(question)
+        standalone, _ = self.standalone(question, turns)
+
+        t0 = time.perf_counter()
+        result = self.records_answer(question, turns)
+        cites = compose.Citations(self.generation.chunks)
+        if result is not None:
+            if result.abstained or not result.lines:
+                text = compose.NO_MATCH_PEOPLE if result.no_match else compose.ABSTAIN_TEXT
+                answer = self._finish(question, text, None, cites, started, t0, t0)
+                return Evidence(question, standalone, turns, [], answer)
+            if query.yes_no:
+                result = self.people.yes_no(query, result)
+            text = compose.render_people(result, self.generation.chunks, cites)
+            if not compose.fits(text):
+                cites = compose.Citations(self.generation.chunks)
+                text = compose.render_people(_shorten(result), self.generation.chunks, cites)
+            answer = self._finish(question, text, "høy", cites, started, t0, time.perf_counter())
+            return Evidence(question, standalone, turns, cites.positions(), answer, people=True)
+
+        ranking = self.ranking(standalone)
+        t1 = time.perf_counter()
+        passages = [h.position for h in ranking.hits]
+        if query.yes_no:
+            text, confidence = self._yes_no(query, ranking, cites)
+        else:
+            text, confidence = self._general(ranking, cites)
+        answer = self._finish(question, text, confidence, cites, started, t0, t1)
+        cited = cites.positions()
+        return Evidence(question, standalone, turns, cited + [p for p in passages if p not in cited], answer)
+
+    def _general(self, ranking: Ranking, cites: compose.Citations) -> tuple[str, str | None]:
+        best = ranking.best
+        confidence = self.decision.confidence(ranking.p_answer) if best else None
+        if best is None or confidence is None:
+            return compose.ABSTAIN_TEXT, None
+        chosen = chosen_sentences(ranking.candidates, confidence)
+        text = self._quote(chosen, cites)
+        if not compose.fits(text) and len(chosen) > 1:
+            cites.reset()  # too long together: the best sentence alone
+            text = self._quote([best], cites)
+        if not compose.fits(text):
+            text = compose.shorten(text)
+        if confidence == "middels":
+            text = compose.hedge(text)
+        return text, confidence
+
+    def _yes_no(self, query: Query, ranking: Ranking, cites: compose.Citations) -> tuple[str, str | None]:
+        """«Ja, …» when the best evidence holds what the question names; «Nei, …» when the
+        material answers the rest of the question (e.g. lists the places visited) but never
+        mentions that; otherwise an abstention."""
+        best = ranking.best
+        if best is None:
+            return compose.ABSTAIN_TEXT, None
+        focus = [t for t in ranking.terms if t in set(analyze(" ".join(query.names)))] or ranking.terms
+        passage_words = self.retriever.passage_terms(best.position)
+        missing = [t for t in focus if not self.retriever.holds(t, passage_words, typos=not query.names)]
+        confidence = self.decision.confidence(ranking.p_answer)
+        if not missing and confidence is not None:
+            if query.names:  # quote the list item that names it, not the whole list
+                raw = best.text(self.generation.chunks)
+                n = cites.cite(best.position, raw)
+                return compose.yes_named(raw, query.names, self.generation.chunks[best.position].section, n), confidence
+            return compose.yes(self._quote([best], cites)), confidence
+        absent = [t for t in missing if t not in self.expander.vocabulary]  # a name the material never uses
+        if absent and query.names and best.feature("passage_cover") > 0:
+            names = [n for n in query.names if any(s in absent for s in analyze(n))] or query.names
+            n = cites.cite(best.position, best.text(self.generation.chunks))
+            return compose.no(names, self.generation.chunks[best.position].section, n), "middels"
+        return compose.ABSTAIN_TEXT, None
+
+    def _quote(self, chosen: list[Candidate], cites: compose.Citations) -> str:
         parts = []
         for sentence in chosen:
             raw = sentence.text(self.generation.chunks)
             n = cites.cite(sentence.position, raw)
-            parts.append(compose.with_marker(_standalone(raw, self.generation.chunks[sentence.position].section), f"[{n}]"))
-        text = " ".join(parts)
-        if not compose.fits(text) and len(parts) == 1:
-            text = compose.shorten(text)
-        if not compose.fits(text) and len(parts) > 1:
-            cites.reset()  # too long together: the best sentence alone
-            raw = best.text(self.generation.chunks)
-            n = cites.cite(best.position, raw)
-            text = compose.with_marker(_standalone(raw, self.generation.chunks[best.position].section), f"[{n}]")
-        cited = cites.positions()
-        return text, False, t1, cited + [p for p in passages if p not in cited]
+            section = self.generation.chunks[sentence.position].section
+            parts.append(compose.with_marker(_standalone(raw, section), f"[{n}]"))
+        return " ".join(parts)
 
     def _context_names(self, turns: list[Turn]) -> list[str]:
         """People named in the latest turn that names anyone (the assistant's answer first)."""
@@ -176,12 +255,14 @@ class Assistant:
                 return names
         return []
 
-    def _finish(self, question, text, abstained, cites, started, t0, t1) -> Answer:
+    def _finish(self, question, text, confidence, cites, started, t0, t1) -> Answer:
         end = time.perf_counter()
+        abstained = confidence is None
         return Answer(
             question=question,
             answer=text,
             abstained=abstained,
+            confidence=confidence,
             citations=[] if abstained else cites.build(),
             timings_ms={
                 "retrieve": round((t1 - t0) * 1000, 2),
@@ -189,6 +270,44 @@ class Assistant:
                 "total": round((end - started) * 1000, 2),
             },
         )
+
+
+def chosen_sentences(ranked: list[Candidate], confidence: str | None) -> list[Candidate]:
+    """The sentences an answer quotes, in reading order: the best one, and the next ones
+    when the sentence model rates them nearly as high (an answer spread over two sentences
+    or list lines). When the answer is uncertain («middels»), the two best always, so the
+    reader sees both candidates (on dev, the top two hold the answer far more often than
+    the top one)."""
+    best = ranked[0]
+    chosen = [best] + [c for c in ranked[1:3] if c.probability >= SECOND_SENTENCE_SHARE * best.probability]
+    if confidence == "middels" and len(chosen) == 1 and len(ranked) > 1:
+        chosen.append(ranked[1])
+    return sorted(chosen, key=lambda s: (s.position, s.start))
+
+
+def answer_row(ranked: list[Candidate], unknown: float, n_terms: int, norwegian: float) -> np.ndarray:
+    """The answer model's features (decide.ANSWER_FEATURES) for sentences ranked best first."""
+    best = ranked[0]
+    second = ranked[1].probability if len(ranked) > 1 else 0.0
+    return np.array([
+        best.probability, best.probability - second, best.feature("dense"),
+        max(c.feature("dense") for c in ranked), best.feature("dense_z"), max(c.feature("dense_z") for c in ranked),
+        best.feature("cover"), best.feature("cover_related"),
+        best.feature("passage_cover"), best.feature("typed"), unknown, min(n_terms, MAX_TERMS_FEATURE), norwegian,
+    ], dtype=float)
+
+
+def _load_decision(settings: Settings) -> Decision:
+    from assistant.decide import MODEL_FILE
+
+    try:
+        decision = Decision.load(MODEL_FILE)
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexUnusable(f"the fitted answer model {MODEL_FILE} cannot be read ({exc}); run 'make fit'") from None
+    if decision.embed_model != Path(settings.embed_model).name:
+        log.warning("the answer model was fitted for %s, not %s; run 'make fit' for best answers",
+                    decision.embed_model, Path(settings.embed_model).name)
+    return decision
 
 
 def _one_thread_per_query() -> None:
@@ -210,19 +329,6 @@ def content_terms(text: str) -> list[str]:
     """The question's terms that name its subject, without question-shaped words."""
     generic = _generic_stems()
     return [t for t in analyze(text) if t not in generic]
-
-
-def _answerable(dense: float, coverage: float, typed: bool, has_terms: bool) -> bool:
-    """Enough evidence: the passage covers the question's terms (a sentence of the asked-for
-    kind counts for some), or the question has only question-shaped words and the sentence
-    is of the asked-for kind, or the sentence is very close in meaning."""
-    if dense >= MIN_DENSE:
-        return True
-    if dense < MIN_DENSE_WITH_COVERAGE:
-        return False
-    if not has_terms:
-        return typed
-    return coverage + TYPE_CREDIT * typed >= MIN_COVERAGE
 
 
 def _standalone(sentence: str, section: str) -> str:

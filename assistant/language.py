@@ -1,0 +1,95 @@
+"""Norwegian language knowledge from real resources, for matching a question's words
+to the material's: lemmas from simplemma (its bokmål/nynorsk data ship in the wheel)
+and synonyms from LibreOffice's Norwegian thesaurus (Debian package ``mythes-no``,
+installed by ``make setup``). Without the thesaurus, expansion is simply empty.
+
+Expansions are kept only where they occur in the index, so a noisy thesaurus sense
+costs nothing unless the material uses that word.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from ingest.keyword import analyze
+
+THESAURUS = Path("/usr/share/mythes/th_nb_NO_v2.dat")
+LEMMA_LANGS = ("nb", "nn")
+MIN_HEAD = 4  # shortest compound head that counts («midl» in «utviklingsmidl»)
+
+
+@lru_cache(maxsize=8192)
+def lemma(word: str) -> str:
+    """The dictionary form of a bokmål or nynorsk word («ga» → «gi», «byer» → «by»)."""
+    import simplemma
+
+    word = word.lower()
+    for lang in LEMMA_LANGS:
+        if simplemma.is_known(word, lang=lang):
+            return simplemma.lemmatize(word, lang=lang).lower()
+    return simplemma.lemmatize(word, lang=LEMMA_LANGS).lower()
+
+
+def norwegian_share(text: str) -> float:
+    """The share of words a bokmål or nynorsk dictionary knows: near 1 for Norwegian,
+    lower for English, Swedish or Danish (the dense model then carries the match)."""
+    import simplemma
+
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    if not words:
+        return 1.0
+    return sum(any(simplemma.is_known(w, lang=lang) for lang in LEMMA_LANGS) for w in words) / len(words)
+
+
+@lru_cache(maxsize=2)
+def thesaurus(path: Path = THESAURUS) -> dict[str, frozenset[str]]:
+    """Headword → its single-word synonyms over all senses (empty when not installed)."""
+    if not path.is_file():
+        return {}
+    lines = path.read_text(encoding="latin-1").splitlines()
+    out: dict[str, set[str]] = {}
+    i = 1  # line 0 names the encoding
+    while i < len(lines):
+        head, _, count = lines[i].partition("|")
+        i += 1
+        words: set[str] = set()
+        for line in lines[i:i + int(count or 0)]:
+            words.update(w for w in line.split("|")[1:] if w and " " not in w and "(" not in w)
+        i += int(count or 0)
+        out.setdefault(head.lower(), set()).update(w.lower() for w in words)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+class Expander:
+    """Maps a question's content stems to related stems that the index holds."""
+
+    def __init__(self, vocabulary: set[str], path: Path = THESAURUS) -> None:
+        self.vocabulary = vocabulary
+        # Compound heads count too: «midler» is in «utviklingsmidler».
+        self._heads = {v[i:] for v in vocabulary for i in range(1, len(v) - MIN_HEAD + 1)}
+        self._thesaurus = thesaurus(path)
+
+    def holds(self, stem: str) -> bool:
+        """The index has this stem as a word or as the head of a compound."""
+        return stem in self.vocabulary or (len(stem) >= MIN_HEAD and stem in self._heads)
+
+    @property
+    def available(self) -> bool:
+        return bool(self._thesaurus)
+
+    def related(self, text: str) -> dict[str, frozenset[str]]:
+        """For each content word of ``text`` (by its stem): stems of its lemma and synonyms
+        that occur in the index, the word's own stem excluded."""
+        out: dict[str, frozenset[str]] = {}
+        for word in re.findall(r"\w+", text.lower()):
+            stems = analyze(word)
+            if not stems:
+                continue
+            own = stems[0]
+            base = lemma(word)
+            candidates = {base} | set(self._thesaurus.get(base, ())) | set(self._thesaurus.get(word, ()))
+            found = {s for c in candidates for s in analyze(c) if s != own and self.holds(s)}
+            if found:
+                out[own] = out.get(own, frozenset()) | frozenset(found)
+        return out

@@ -1,0 +1,164 @@
+"""Fit the answer decisions on the dev split: which sentence answers (a logistic
+regression over the candidate sentences' features) and whether to answer at all (a
+second one over the best candidate), plus the confidence thresholds. Writes
+assistant/data/decision.json. Never reads the test split.
+
+usage: python scripts/fit.py [--dev tests/eval/dev.yaml]   (or: make fit)
+
+Labels come from the dev questions themselves: a candidate sentence is a positive when it
+holds the question's `source` snippet (or, without one, every `expect` group); a question
+is answerable-by-its-best-sentence when it is not marked `abstain` and the fitted sentence
+model ranks a positive first.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+PRECISION_FOR_HIGH = 0.95  # «høy» confidence: answers above this threshold were right this often on dev
+REGULARISATION = 1.0  # sklearn's C; the features are standardised first
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args()
+
+    from assistant import Assistant, Settings
+    from assistant.decide import ANSWER_FEATURES, SENTENCE_FEATURES, Decision
+    from assistant.evaluation import EVAL_DIR, load_sets, prepare_index, scorer
+    from assistant.language import norwegian_share, thesaurus
+    from assistant.service import answer_row, chosen_sentences
+    from ingest.settings import DATA_DIR
+
+    dev_sets = [s for s in load_sets() if s.split == "dev"]  # never the test split
+    model_name = Path(Settings().embed_model).name
+    norm = scorer().norm
+    sentence_rows, sentence_labels, questions, groups = [], [], [], []
+    for dev in dev_sets:
+        assistant = Assistant(prepare_index(dev, Settings()), decision=Decision.untrained(model_name))
+        _collect(assistant, dev.questions, norm, sentence_rows, sentence_labels, questions, groups)
+
+    # Unweighted: ranking within a question (top-1 on 5-fold grouped CV over dev: 0.64 vs 0.60 balanced).
+    sentence_model = _fit(np.stack(sentence_rows), np.array(sentence_labels), SENTENCE_FEATURES, balanced=False)
+    answer_rows, answer_labels, right_high, right_middle = [], [], [], []
+    for case, ranking, labels, unknown in questions:
+        p = sentence_model.probability(np.stack([c.features for c in ranking.candidates]))
+        order = np.argsort(-p)
+        ranked = [replace(ranking.candidates[i], probability=float(p[i])) for i in order]
+        answer_rows.append(answer_row(ranked, unknown, len(ranking.terms), norwegian_share(ranking.question)))
+        label_of = {(c.position, c.start): labels[i] for i, c in enumerate(ranking.candidates)}
+        for level, right in (("høy", right_high), ("middels", right_middle)):
+            right.append(int(any(label_of[(c.position, c.start)] == 1 for c in chosen_sentences(ranked, level))))
+        answer_labels.append(int(not case.get("abstain")))
+    np.savez(DATA_DIR / "fit-rows.npz", sentence_rows=np.stack(sentence_rows), sentence_labels=np.array(sentence_labels), groups=np.array(groups),
+             answer_rows=np.stack(answer_rows), answer_labels=np.array(answer_labels), answered_right=np.array(right_middle))
+    answer_model = _fit(np.stack(answer_rows), np.array(answer_labels), ANSWER_FEATURES)
+    p_answer = answer_model.probability(np.stack(answer_rows))
+    low, high = _thresholds(p_answer, np.array(answer_labels), np.array(right_high), np.array(right_middle))
+
+    decision = Decision(sentence_model, answer_model, high, low, model_name, {
+        "fitted_on": [f"tests/eval/{d.file}" for d in dev_sets],
+        "dev_sha256": {d.file: hashlib.sha256((EVAL_DIR / d.file).read_bytes()).hexdigest() for d in dev_sets},
+        "date": datetime.date.today().isoformat(),
+        "questions": len(questions),
+        "sentences": len(sentence_labels),
+        "positives": int(sum(sentence_labels)),
+        "answerable": int(sum(answer_labels)),
+        "answered_right_high": int(sum(right_high)),
+        "answered_right_middle": int(sum(right_middle)),
+        "thesaurus": bool(thesaurus()),
+    })
+    decision.save()
+    print(f"fitted on {len(questions)} dev questions, {len(sentence_labels)} sentences "
+          f"({int(sum(sentence_labels))} positive); thresholds low={low:.3f} high={high:.3f}")
+    for name, model in (("sentence", sentence_model), ("answer", answer_model)):
+        print(f"{name} model weights: " + ", ".join(f"{f}={w:+.2f}" for f, w in zip(model.features, model.coef)))
+    return 0
+
+
+def _collect(assistant, cases, norm, sentence_rows, sentence_labels, questions, groups) -> None:
+    """Candidate features and labels of every dev question (multi-part ones excepted)."""
+    from assistant.models import Turn
+    from assistant.query import normalise
+
+    for case in cases:
+        if case.get("class") == "multi_part":
+            continue  # answered part by part; the parts have no labels of their own
+        turns = [Turn.model_validate(t) for t in case.get("history") or []]
+        if assistant.records_answer(case["question"], turns) is not None:
+            continue  # answered from the participant records, not by a sentence
+        standalone, _ = assistant.standalone(case["question"], turns)
+        ranking = assistant.ranking(standalone)
+        if not ranking.candidates:
+            continue
+        labels = [_label(case, c.text(assistant.generation.chunks), assistant.generation.chunks[c.position].section, norm)
+                  for c in ranking.candidates]
+        if not case.get("abstain") and not any(label for label in labels if label is not None):
+            labels = [None] * len(labels)  # the answer is in no candidate: nothing to learn about ranking
+        for c, label in zip(ranking.candidates, labels):
+            if label is not None:
+                sentence_rows.append(c.features)
+                sentence_labels.append(label)
+                groups.append(len(questions))
+        related = assistant.expander.related(normalise(ranking.question))
+        unknown = assistant.retriever.unknown_share(ranking.terms, assistant.expander.holds, related)
+        questions.append((case, ranking, labels, unknown))
+
+
+def _label(case: dict, sentence: str, section: str, norm) -> int | None:
+    """1 when the sentence (with its heading) holds the answer, 0 when not, None when the
+    case gives nothing to tell (a yes/no case without a source)."""
+    text = norm(f"{section.split(' > ')[-1]} {sentence}")
+    if case.get("abstain"):
+        return 0
+    if case.get("source"):
+        return int(norm(case["source"]) in text)
+    groups = [g for g in case.get("expect", []) if any(len(alt) > 3 for alt in g)]
+    if not groups:
+        return None
+    return int(all(any(norm(alt) in text for alt in g) for g in groups))
+
+
+def _fit(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...], balanced: bool = True):
+    from sklearn.linear_model import LogisticRegression
+
+    from assistant.decide import Logistic
+
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=REGULARISATION, class_weight="balanced" if balanced else None, max_iter=2000)
+    model.fit((rows - mean) / scale, labels)
+    return Logistic(features, mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+
+def _thresholds(p: np.ndarray, answerable: np.ndarray, right_high: np.ndarray, right_middle: np.ndarray) -> tuple[float, float]:
+    """``low``: the threshold that gets most dev questions right when every answer is given
+    as an uncertain one (an answer is right when its sentences hold the answer, an
+    abstention when the question is unanswerable); ``high``: the lowest threshold at or
+    above it whose confident answers were right at least PRECISION_FOR_HIGH of the time."""
+    candidates = np.unique(p)
+    accuracy = [np.where(p >= t, right_middle * answerable, 1 - answerable).mean() for t in candidates]
+    low = float(candidates[int(np.argmax(accuracy))])
+    correct = right_high * answerable
+    high = low
+    for t in candidates[candidates >= low]:
+        answered = p >= t
+        if answered.any() and correct[answered].mean() >= PRECISION_FOR_HIGH:
+            high = float(t)
+            break
+    else:
+        high = float(candidates.max())
+    return low, high
+
+
+if __name__ == "__main__":
+    sys.exit(main())
