@@ -78,6 +78,12 @@ class KeywordIndex:
         vocab = json.loads((folder / "vocabulary.json").read_text())
         return cls(bm25, vocab)
 
+    def knows(self, token: str) -> bool:
+        return token in self._vocab_set
+
+    def vocabulary(self) -> set[str]:
+        return set(self._vocab_set)
+
     def correct(self, tokens: list[str]) -> list[str]:
         """Replace unknown query tokens by the closest indexed token, if one is close enough."""
         from rapidfuzz import fuzz, process
