@@ -26,6 +26,8 @@ SENTENCE_FEATURES = (
     "passage_rank",  # 1 / (1 + passage rank)
     "cover",  # idf-weighted share of the question's content terms in the sentence (+ heading)
     "cover_related",  # the same, a thesaurus/lemma relative counting for a term
+    "cover_previous",  # cover_related of the sentence before it in the passage
+    "dense_previous",  # cosine of the sentence before it
     "passage_cover",  # share of content terms in the whole passage
     "typed",  # holds the kind of thing asked for (a date, a number, a name)
     "asks_type",  # the question asks for a kind of thing at all

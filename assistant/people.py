@@ -242,25 +242,33 @@ class People:
         return PeopleResult(None, tuple(lines))
 
     def _successors(self, q: Query, names: list[str]) -> PeopleResult:
-        """«Hvem tok over etter X?» / «Hvem begynte etter ham?»: those who took the same role
-        (in the same organisation) after X started; «nobody» when the records show none."""
+        """«Hvem tok over etter X?» / «Hvem begynte etter ham?»: who took X's role (in the
+        same organisation) after X, the one with X's own title or unit first; «nobody» when
+        the records show none."""
         assert self.project
         roles = set(self.match_roles(q))
         before = [r for r in self.records if r.name in names[:1] and (not roles or r.role in roles)]
         if not before:
             before = [r for r in self.records if r.role in roles]
-        after = []
+        ranked: dict[str, tuple[tuple[int, int], Participant]] = {}
         for old in before:
-            first = old.months(self.project)[0]
-            after += [
-                r for r in self.records
-                if r.role == old.role and r.name != old.name and r.months(self.project)[0] > first
-                and (not old.organisation or r.organisation == old.organisation)
-                and (not names or old.end)  # a named person is succeeded only when their role ended
-            ]
-        after = list({r.id: r for r in after}.values())
-        if not after:
+            if names and not old.end:
+                continue  # a named person is succeeded only when their role ended
+            first, last = old.months(self.project)
+            for r in self.records:
+                start = r.months(self.project)[0]
+                if r.role != old.role or r.name == old.name or start <= first:
+                    continue
+                if old.organisation and r.organisation != old.organisation:
+                    continue
+                same_job = int(bool(r.title and r.title == old.title) or bool(r.unit and r.unit == old.unit))
+                rank = (same_job, -abs(start - last))
+                if r.id not in ranked or rank > ranked[r.id][0]:
+                    ranked[r.id] = (rank, r)
+        if not ranked:
             return PeopleResult(None, (), abstained=True, no_match=True)
+        best = max(rank for rank, _ in ranked.values())
+        after = [r for rank, r in ranked.values() if rank == best]
         return self._list(q, sorted({r.role for r in after}), after)
 
     def _compare(self, q: Query, names: list[str]) -> PeopleResult | None:
@@ -270,10 +278,12 @@ class People:
         if how is None:
             return None
         spans = {}
+        asked = set(self.match_roles(q))
+        shared = set.intersection(*({r.role for r in self.records if r.name == n} for n in names))
         for name in names:
             records = [r for r in self.records if r.name == name]
-            roles = set(self.match_roles(q))
-            records = [r for r in records if r.role in roles] or records
+            # Compare like with like: the role asked about, else the role they shared.
+            records = [r for r in records if r.role in (asked or shared)] or records
             first = min(r.months(self.project)[0] for r in records)
             last = max(r.months(self.project)[1] for r in records)
             spans[name] = (first, last, records)

@@ -205,34 +205,46 @@ class Retriever:
         folded_question = fold(question)
         kind = answer_type(question)
         best_hit = max((h.score for h in hits), default=1.0) or 1.0
-        rows: list[tuple[int, int, int, float, float, float, float, float, bool, bool, bool, str]] = []
+        everything = self.gen.sentence_vectors @ vector if len(self.gen.sentence_vectors) else np.zeros(1)
+        mean, spread = float(everything.mean()), max(float(everything.std()), 1e-6)
+        rows: list[dict] = []
         for rank, hit in enumerate(hits):
             chunk = self.chunks[hit.position]
             heading = fold(chunk.section.split(" > ")[-1])
-            named = len(heading) >= 6 and heading in folded_question
-            passage_cover = self.coverage(terms, self._chunk_terms[hit.position])
+            passage = {
+                "passage_score": hit.score / best_hit, "passage_rank": 1 / (1 + rank),
+                "passage_cover": self.coverage(terms, self._chunk_terms[hit.position]),
+                "heading_named": float(len(heading) >= 6 and heading in folded_question),
+                "asks_type": float(kind is not None),
+            }
+            previous = {"cover": 0.0, "dense": 0.0}
             for row in self._sentences_of.get(hit.position, []):
                 start, end = (int(x) for x in self.gen.sentence_spans[row])
                 text = chunk.text[start:end]
                 words = set(analyze(text)) | self._heading_terms[hit.position]
-                rows.append((hit.position, start, end, float(self.gen.sentence_vectors[row] @ vector),
-                             hit.score / best_hit, 1 / (1 + rank), self.coverage(terms, words),
-                             self.coverage(terms, words, related), has_type(text, kind), named,
-                             passage_cover, text))
+                features = {
+                    **passage,
+                    "dense": float(everything[row]),
+                    "cover": self.coverage(terms, words),
+                    "cover_related": self.coverage(terms, words, related),
+                    "typed": float(has_type(text, kind)),
+                    "list_item": float(not text.rstrip().endswith((".", "!", "?"))),
+                    "log_chars": log_chars(len(text)),
+                    # The sentence before sets the topic an answer often completes
+                    # («… ledet et verksted …» → «38 personer deltok …»).
+                    "cover_previous": previous["cover"], "dense_previous": previous["dense"],
+                }
+                previous = {"cover": features["cover_related"], "dense": features["dense"]}
+                rows.append({"position": hit.position, "start": start, "end": end, **features})
         if not rows:
             return []
-        everything = self.gen.sentence_vectors @ vector
-        mean, spread = float(everything.mean()), max(float(everything.std()), 1e-6)
-        dense = np.array([r[3] for r in rows])
+        dense = np.array([r["dense"] for r in rows])
         order = np.argsort(-dense)
         dense_rank = np.empty(len(rows))
         dense_rank[order] = 1 / (1 + np.arange(len(rows)))
         top = float(dense.max())
         out = []
-        for i, (pos, start, end, d, pscore, prank, cov, cov_rel, typed, named, pcov, text) in enumerate(rows):
-            features = np.array([
-                d, d - top, dense_rank[i], (d - mean) / spread, pscore, prank, cov, cov_rel, pcov, typed, kind is not None, named,
-                not text.rstrip().endswith((".", "!", "?")), log_chars(len(text)),
-            ], dtype=float)
-            out.append(Candidate(pos, start, end, features))
+        for i, r in enumerate(rows):
+            r.update(dense_gap=r["dense"] - top, dense_rank=dense_rank[i], dense_z=(r["dense"] - mean) / spread)
+            out.append(Candidate(r["position"], r["start"], r["end"], np.array([r[f] for f in SENTENCE_FEATURES], dtype=float)))
         return out

@@ -23,7 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-PRECISION_FOR_HIGH = 0.95  # «høy» confidence: answers above this threshold were right this often on dev
+# «høy» confidence: answers above this threshold were right this often on dev. 0.95 is out
+# of reach while the right sentence is ranked first for ~2/3 of the questions (dev CV).
+PRECISION_FOR_HIGH = 0.8
 REGULARISATION = 1.0  # sklearn's C; the features are standardised first
 
 

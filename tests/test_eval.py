@@ -1,40 +1,60 @@
-"""The evaluation set (tests/eval/questions.yaml: the shared questions plus the project's
-own) through the real pipeline, judged with the rules of ../shared/eval/score.py."""
+"""The evaluation splits (tests/eval/sets.yaml) through the real pipeline, judged with the
+rules of ../shared/eval/score.py.
+
+The blind test splits are held to a floor, not to 100 %: they measure, they are not tuned
+on. Only dev cases marked ``regression`` (a fixed bug) must pass every time.
+"""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = yaml.safe_load((ROOT / "tests/eval/questions.yaml").read_text())
+from assistant.evaluation import load_sets, prepare_index, run, scorer
 
+# Overall accuracy each split must keep: the measured value (README, scripts/evaluate.py)
+# less a margin of a few questions, so a real regression fails and noise does not.
+FLOORS = {"dev": 0.80, "dev-tillegg": 0.55, "test": 0.65, "test-tillegg": 0.60}
 
-def _scorer():
-    path = ROOT.parent / "shared" / "eval" / "score.py"
-    spec = importlib.util.spec_from_file_location("shared_score", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+SETS = {s.name: s for s in load_sets()}
+REGRESSIONS = [q for q in SETS["dev"].questions if q.get("regression")]
 
 
-SCORE = _scorer()
+@pytest.fixture(scope="module")
+def reports(assistant, corpus_settings, tmp_path_factory):
+    """Every split asked once: the bundled-corpus splits with the shared assistant, the
+    added-material splits over an index of the bundled corpus plus their folder."""
+    from assistant import Assistant
+
+    work = tmp_path_factory.mktemp("eval")
+    out = {}
+    for name, eval_set in SETS.items():
+        asker = assistant if not eval_set.extra else Assistant(prepare_index(eval_set, corpus_settings, work))
+        out[name] = run(eval_set, asker)
+    return out
 
 
-def test_the_set_covers_every_kind_of_question():
-    """The project's set holds at least as many own cases as shared ones, of every kind."""
-    shared = yaml.safe_load((ROOT.parent / "shared/eval/questions.yaml").read_text())
-    own = [q for q in QUESTIONS if q["id"] not in {s["id"] for s in shared}]
-    assert len(own) >= len(shared)
-    kinds = {q["id"][0] for q in own}
-    assert {"p", "g", "f", "v", "a"} <= kinds
+def test_every_split_exists_and_the_test_split_is_large_enough():
+    """Both splits are there, and the blind test questions number at least 150."""
+    assert {"dev", "test"} <= set(SETS)
+    assert sum(len(s.questions) for s in SETS.values() if s.split == "test") >= 150
 
 
-@pytest.mark.parametrize("case", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
-def test_question(assistant, case):
-    """Each evaluation question gets a correct, cited (or honestly abstained) answer."""
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_split_keeps_its_floor(reports, name):
+    """Each split answers at least its floor of questions correctly."""
+    report = reports[name]
+    ok = sum(o.ok for o in report.outcomes)
+    assert ok / len(report.outcomes) >= FLOORS[name], f"{name}: {ok}/{len(report.outcomes)}; by class {report.by_class()}"
+
+
+def test_unanswerable_questions_are_mostly_refused(reports):
+    """On the blind test split, most questions the material cannot answer get an abstention."""
+    rates = reports["test"].rates()
+    assert rates["unanswerable_answered"] <= 0.5
+
+
+@pytest.mark.parametrize("case", REGRESSIONS, ids=[q["id"] for q in REGRESSIONS])
+def test_regression(assistant, case):
+    """A dev question that once failed because of a bug (its `regression` says which) passes."""
     answer = assistant.ask(case["question"], case.get("history") or [])
-    line, ok, total = SCORE.score([case], [answer.contract()], verbose=True)
-    assert (ok, total) == (1, 1), f"{line}\nanswer: {answer.answer}\ncited: {[c.section for c in answer.citations]}"
+    line, ok, total = scorer().score([case], [answer.contract()], verbose=True)
+    assert (ok, total) == (1, 1), f"{case['regression']}\n{line}\nanswer: {answer.answer}"

@@ -51,10 +51,10 @@ def openai_assistant(corpus_settings, fake):
 
 @pytest.fixture(scope="module")
 def ollama_assistant(openai_assistant, corpus_settings, fake):
-    """The same loaded assistant (index and embedding model) with the answerer its
-    constructor builds for ASSISTANT_LLM_BACKEND=ollama, to spare a second model load."""
+    """The same loaded assistant (index and embedding model) handed the answerer for
+    ASSISTANT_LLM_BACKEND=ollama, to spare a second model load."""
     assistant = copy.copy(openai_assistant)
-    assistant.llm = LLMAnswerer(llm_settings(corpus_settings, fake, "ollama"))
+    assistant.answerer = LLMAnswerer(llm_settings(corpus_settings, fake, "ollama"))
     return assistant
 
 
