@@ -1,12 +1,15 @@
-"""``python -m assistant ask [--index DIR] [--json] (QUESTION | --file QUESTIONS.jsonl)``.
+"""``python -m assistant ask [--index DIR] [--json] (QUESTION | --file QUESTIONS.jsonl | --file -)``.
 
-See ../shared/CONTRACT.md. Errors are one English line on stderr and a non-zero exit.
+See ../shared/CONTRACT.md. Errors are one English line on stderr and a non-zero exit; in
+a batch, a line that cannot be read or answered yields ``{"line": N, "error": ...}`` in
+its place, the rest go on, and the exit status is 1.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 
 from ingest.errors import AssistantError
 
@@ -16,56 +19,72 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer one question, or a JSONL file of questions")
     ask.add_argument("question", nargs="?", help="the question (in quotes)")
-    ask.add_argument("--file", help="JSONL file: one {\"question\": ..., \"history\": [...]} per line")
+    ask.add_argument("--file", help="JSONL file (or - for standard input): one {\"question\": ..., \"history\": [...]} per line")
     ask.add_argument("--index", help="index folder (default: ASSISTANT_INDEX_DIR or data/index)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (the contract format)")
     args = parser.parse_args(argv)
     if (args.question is None) == (args.file is None):
         parser.error("give either a QUESTION or --file QUESTIONS.jsonl")
 
+    from assistant import Assistant, Settings
+    from assistant.service import validate_question
+
     try:
-        from assistant.service import Assistant, validate_question
-
-        requests = _read_file(args.file) if args.file else [{"question": validate_question(args.question), "history": []}]
-        from ingest.settings import Settings
-
+        if args.file is None:
+            validate_question(args.question)  # before the model loads: a bad question fails fast
+        lines = _lines(args.file) if args.file else None
         settings = Settings(**({"index_dir": args.index} if args.index else {}))
         assistant = Assistant(settings)
-        for request in requests:
+        if lines is None:
+            _print(assistant.ask(args.question), args.json)
+            return 0
+        failed = False
+        for number, request in _requests(lines):
             try:
-                answer = assistant.ask(request.get("question", ""), request.get("history") or [])
+                if isinstance(request, str):
+                    raise AssistantError(request)
+                _print(assistant.ask(request["question"], request.get("history") or []), args.json)
             except AssistantError as exc:
-                if not args.file:
-                    raise
                 # In a batch, one bad line must not cost the others their answers.
-                print(json.dumps({"question": request.get("question"), "error": str(exc)}, ensure_ascii=False))
-                continue
-            print(json.dumps(answer.contract(), ensure_ascii=False) if args.json else _for_people(answer), flush=True)
+                failed = True
+                print(json.dumps({"line": number, "error": str(exc)}, ensure_ascii=False), flush=True)
+        return 1 if failed else 0
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    return 0
 
 
-def _read_file(path: str) -> list[dict]:
+def _lines(path: str) -> list[str]:
     from ingest.errors import CorpusError
 
     try:
-        lines = open(path, encoding="utf-8").read().splitlines()
+        if path == "-":
+            return sys.stdin.read().splitlines()
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise CorpusError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc.__class__.__name__}") from None
-    requests = []
+
+
+def _requests(lines: list[str]) -> Iterator[tuple[int, dict | str]]:
+    """(line number, request) for every non-blank line; a request that cannot be read is
+    the reason why, as a string."""
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise CorpusError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            yield number, f"line {number}: not valid JSON ({exc.msg})"
+            continue
         if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-            raise CorpusError(f"{path}:{number}: expected an object with a \"question\" string")
-        requests.append(item)
-    return requests
+            yield number, f"line {number}: expected an object with a \"question\" string"
+            continue
+        yield number, item
+
+
+def _print(answer, as_json: bool) -> None:
+    print(json.dumps(answer.contract(), ensure_ascii=False) if as_json else _for_people(answer), flush=True)
 
 
 def _for_people(answer) -> str:

@@ -134,3 +134,6 @@ COMPARATIVES = {
 
 # Phrases that ask who came after someone in a role.
 SUCCESSION_WORDS = ("tok over", "overtok", "erstattet", "etterfulgte", "etterfølger", "etterfølgeren", "took over", "replaced")
+
+# Asking for a reason: the participant records never hold one.
+REASON_WORDS = ("hvorfor", "why", "varfor", "hvorfor")

@@ -111,7 +111,7 @@ class People:
             # A cue's score is the match quality summed over its stems: exact beats typo, longer beats shorter.
             best = 0
             for c in cue.cues:
-                qualities = [max((stem_quality(s, t) for t in q.stems), default=0) for s in c]
+                qualities = [max((_role_quality(s, t) for t in q.stems), default=0) for s in c]
                 if all(qualities):
                     best = max(best, sum(qualities))
             if best:
@@ -131,8 +131,8 @@ class People:
 
     def answer(self, q: Query, context_names: list[str]) -> PeopleResult | None:
         """A people answer, or None when the question is not about people."""
-        if not self.records:
-            return None
+        if not self.records or any(w in lexicon.REASON_WORDS for w in q.words):
+            return None  # the records hold who, what and when, never why
         names = self.match_names(q.words)
         if not names and q.followup_one and context_names:
             names = context_names[:1]
@@ -182,19 +182,23 @@ class People:
             out.append(s)
         return out
 
-    def unexplained(self, q: Query, generic: frozenset[str], material) -> list[str]:
-        """The question's content terms that the material's text holds but the records do
-        not (names, roles, titles, units, organisations), leaving out the words that frame
-        any question about people (time, pronouns, «rolle» …): «seminaret» in «Hvem
-        arrangerte seminaret?». ``material(term)`` tells whether the text holds a term."""
+    def unexplained(self, q: Query, generic: frozenset[str]) -> list[str]:
+        """The question's content terms that the records do not hold (names, roles, titles,
+        units, organisations), leaving out the words that frame any question about people
+        (time, pronouns, «rolle» …): «seminaret» in «Hvem arrangerte seminaret?»,
+        «e-postadressen» in «Hva er e-postadressen til X?»."""
         roles = [c.role for c in self.roles]
         name_words = {s for n in self.match_names(q.words) for s in analyze(n)}
         frame = _frame_stems()
         return [
             t for t in self._filter_terms(q, roles)
             if t not in generic and not any(stem_match(t, w) for w in name_words) and t not in frame
-            and not any(self._term_hits(r, t) for r in self.records) and material(t)
+            and not any(self._term_hits(r, t) for r in self.records)
         ]
+
+    def names_asked(self, q: Query) -> bool:
+        """The question names someone in the records."""
+        return bool(self.match_names(q.words))
 
     def yes_no(self, q: Query, result: PeopleResult) -> PeopleResult:
         """A people answer to a yes/no question: «Ja, …» when the person holds the role asked
@@ -210,9 +214,10 @@ class People:
     def _changed_during(self, record: Participant, mode: str) -> bool:
         """Started after the project began («begynte underveis») or ended before it ended."""
         assert self.project
-        first, last = record.months(self.project)
-        project_first = month_index(self.project.start, end=False)
-        project_last = month_index(self.project.end, end=True)
+        project = record.project or self.project
+        first, last = record.months(project)
+        project_first = month_index(project.start, end=False)
+        project_last = month_index(project.end, end=True)
         return first > project_first if mode == "start" else last < project_last
 
     def _term_hits(self, record: Participant, term: str) -> int:
@@ -247,8 +252,9 @@ class People:
         the records show none."""
         assert self.project
         roles = set(self.match_roles(q))
-        before = [r for r in self.records if r.name in names[:1] and (not roles or r.role in roles)]
-        if not before:
+        before = [r for r in self.records if r.name in names[:1]]
+        before = [r for r in before if r.role in roles] or before  # the person's own role if the asked one is not theirs
+        if not names:
             before = [r for r in self.records if r.role in roles]
         ranked: dict[str, tuple[tuple[int, int], Participant]] = {}
         for old in before:
@@ -343,6 +349,15 @@ def _fixed_stems() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     return time_words, start_end, verbs
 
 
+def _role_quality(role_stem: str, word: str) -> int:
+    """stem_quality, and 1 for a question word that begins a compound role name
+    («arbeidsgrupp» in «arbeidsgruppemedlem»)."""
+    quality = stem_quality(role_stem, word)
+    if not quality and len(word) >= 6 and len(role_stem) > len(word) + 3 and role_stem.startswith(word):
+        return 1
+    return quality
+
+
 def _succession(q: Query) -> bool:
     """«… tok over etter …», «… begynte etter ham»: asks who came after someone."""
     text = fold(q.text)
@@ -365,6 +380,7 @@ def _frame_stems() -> frozenset[str]:
     words = (
         *lexicon.MONTHS, *lexicon.SEASONS, *lexicon.PERSON_ABOUT, *lexicon.PRONOUNS_ONE, *lexicon.PRONOUNS_MANY,
         *lexicon.START_WORDS, *lexicon.END_WORDS, *lexicon.SUCCESSION_WORDS, *lexicon.PEOPLE_FRAME,
+        *(phrase for _, _, phrase in lexicon.COMPARATIVES.values()),
     )
     return frozenset(s for w in words for s in analyze(w))
 

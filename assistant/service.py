@@ -25,7 +25,7 @@ from assistant.decide import ANSWER_FEATURES, Decision
 from assistant.language import norwegian_share
 from assistant.errors import MAX_QUESTION_CHARS, BadHistory, EmptyQuestion, IndexUnusable, QuestionTooLong
 from assistant.models import Answer, Evidence, Turn
-from assistant.people import People
+from assistant.people import People, PeopleResult
 from assistant.query import Query, normalise, parse, split_parts
 from assistant.retrieve import Candidate, Hit, Retriever
 from ingest.keyword import analyze
@@ -160,10 +160,15 @@ class Assistant:
         result = self.people.answer(query, context)
         if result is None and followup:
             result = self.people.answer(parse(standalone), context)
-        if result is not None and not result.abstained and self.people.unexplained(
-            query, _generic_stems(), self.retriever.text_holds
-        ):
-            return None
+        if result is None or result.abstained:
+            return result
+        leftover = self.people.unexplained(query, _generic_stems())
+        if any(map(self.retriever.text_holds, leftover)):
+            return None  # the text speaks of it: retrieval answers
+        if leftover and self.people.names_asked(query):
+            # Something about a named person that neither the records nor the text hold
+            # (an e-mail address, a salary): describing their role would not answer it.
+            return PeopleResult(None, (), abstained=True)
         return result
 
     def _single(self, question: str, turns: list[Turn], started: float) -> Evidence:
@@ -203,15 +208,14 @@ class Assistant:
         confidence = self.decision.confidence(ranking.p_answer) if best else None
         if best is None or confidence is None:
             return compose.ABSTAIN_TEXT, None
+        frame = compose.hedge if confidence == "middels" else (lambda t: t)
         chosen = chosen_sentences(ranking.candidates, confidence)
-        text = self._quote(chosen, cites)
+        text = frame(self._quote(chosen, cites))
         if not compose.fits(text) and len(chosen) > 1:
             cites.reset()  # too long together: the best sentence alone
-            text = self._quote([best], cites)
+            text = frame(self._quote([best], cites))
         if not compose.fits(text):
             text = compose.shorten(text)
-        if confidence == "middels":
-            text = compose.hedge(text)
         return text, confidence
 
     def _yes_no(self, query: Query, ranking: Ranking, cites: compose.Citations) -> tuple[str, str | None]:

@@ -47,6 +47,7 @@ class Participant(BaseModel):
     period_note: Text | None = Field(None, description="How the period was interpreted, where it needed judgement.")
     section: Text = Field(description="Heading path of the section that names the person.")
     document: str = ""
+    project: Period | None = Field(None, description="Set on loading: the project period of the record's own file.")
 
     @field_validator("role")
     @classmethod
@@ -54,7 +55,9 @@ class Participant(BaseModel):
         return value.lower()
 
     def months(self, project: Period) -> tuple[int, int]:
-        """The months the role was held, as month indexes, within the project's period."""
+        """The months the role was held, as month indexes, within its own project's period
+        (``project`` for records loaded before that was stored)."""
+        project = self.project or project
         first, last = month_index(project.start, end=False), month_index(project.end, end=True)
         start = month_index(self.start, end=False) if self.start else first
         end = month_index(self.end, end=True) if self.end else last
@@ -111,7 +114,7 @@ def load_participants(path: Path) -> ParticipantFile:
             raise CorpusError(f"{path}: participant {label}: field '{field}': {err['msg']}") from None
         raise CorpusError(f"{path}: field '{'.'.join(map(str, loc))}': {err['msg']}") from None
     document = parsed.document or ""
-    people = [p.model_copy(update={"document": document}) for p in parsed.participants]
+    people = [p.model_copy(update={"document": document, "project": parsed.project_period}) for p in parsed.participants]
     seen: set[str] = set()
     for person in people:
         if person.id in seen:

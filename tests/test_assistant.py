@@ -120,6 +120,24 @@ def test_cli_batch_answers_every_line_in_order(corpus_index, tmp_path):
     assert out[2]["abstained"] is True
 
 
+def test_cli_batch_from_stdin_reports_bad_lines_in_place(corpus_index):
+    """`ask --file -` reads standard input; an unreadable line yields {"line", "error"} in
+    its place, the other lines are answered, and the exit status says something failed."""
+    stdin = "\n".join([
+        json.dumps({"question": "Hvem var prosjekteier?"}, ensure_ascii=False),
+        "{not json",
+        json.dumps({"question": ""}),
+        json.dumps({"question": "Hvem var prosjektleder?"}, ensure_ascii=False),
+    ]) + "\n"
+    result = ask_cli("--index", str(corpus_index), "--json", "--file", "-", stdin=stdin)
+    assert 1 == result.returncode
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert 4 == len(out)
+    assert "Jørgen Hovde" in out[0]["answer"] and "Ina Synøve Borsheim" in out[3]["answer"]
+    assert (2, 3) == (out[1]["line"], out[2]["line"])
+    assert "not valid JSON" in out[1]["error"] and "the question is empty" in out[2]["error"]
+
+
 def test_cli_without_json_prints_answer_and_sources(corpus_index):
     """Without --json a person sees the answer, then the numbered sources."""
     result = ask_cli("--index", str(corpus_index), "Hvem var prosjektleder?")
