@@ -42,6 +42,17 @@ def norwegian_share(text: str) -> float:
     return sum(any(simplemma.is_known(w, lang=lang) for lang in LEMMA_LANGS) for w in words) / len(words)
 
 
+@lru_cache(maxsize=4096)
+def is_english(text: str) -> bool:
+    """More of the words are English than Norwegian, by simplemma's dictionaries."""
+    import simplemma
+
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    english = sum(simplemma.is_known(w, lang="en") for w in words)
+    norwegian = sum(any(simplemma.is_known(w, lang=lang) for lang in LEMMA_LANGS) for w in words)
+    return english > norwegian
+
+
 @lru_cache(maxsize=2)
 def thesaurus(path: Path = THESAURUS) -> dict[str, frozenset[str]]:
     """Headword → its single-word synonyms over all senses (empty when not installed)."""

@@ -139,8 +139,6 @@ class People:
         if _succession(q):
             return self._successors(q, names)
         if names:
-            if any(w == a or (len(a) >= 5 and w.startswith(a)) for w in q.words for a in map(fold, lexicon.UNKNOWN_PERSON_ATTRIBUTES)):
-                return PeopleResult(None, (), abstained=True)
             return self._describe(q, names)
 
         roles = self.match_roles(q)
@@ -351,11 +349,18 @@ def _fixed_stems() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 
 def _role_quality(role_stem: str, word: str) -> int:
     """stem_quality, and 1 for a question word that begins a compound role name
-    («arbeidsgrupp» in «arbeidsgruppemedlem»)."""
+    («arbeidsgrupp» in «arbeidsgruppemedlem»), unless it is a word any question may use
+    («prosjektet» does not point at «prosjektkoordinator»)."""
     quality = stem_quality(role_stem, word)
-    if not quality and len(word) >= 6 and len(role_stem) > len(word) + 3 and role_stem.startswith(word):
+    if (not quality and len(word) >= 6 and len(role_stem) > len(word) + 3 and role_stem.startswith(word)
+            and word not in _generic()):
         return 1
     return quality
+
+
+@lru_cache(maxsize=1)
+def _generic() -> frozenset[str]:
+    return frozenset(s for w in lexicon.GENERIC_WORDS for s in analyze(w))
 
 
 def _succession(q: Query) -> bool:

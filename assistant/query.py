@@ -54,18 +54,22 @@ def has_phrase(text: str, phrase: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
 
 
-@lru_cache(maxsize=1)
-def _synonym_pattern() -> tuple[re.Pattern, dict[str, str]]:
-    table = {k.lower(): v for k, v in lexicon.SYNONYMS.items()}
+@lru_cache(maxsize=2)
+def _table_pattern(language: str) -> tuple[re.Pattern, dict[str, str]]:
+    table = {k.lower(): v for k, v in (lexicon.ENGLISH if language == "en" else lexicon.NYNORSK).items()}
     alternatives = sorted(table, key=len, reverse=True)
     return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, alternatives)) + r")(?!\w)"), table
 
 
 def normalise(question: str) -> str:
-    """Lower-case bokmål-ish text: synonyms replaced, whitespace folded."""
+    """Lower-case bokmål-ish text: nynorsk words replaced, and English ones when the
+    question is in English; whitespace folded."""
+    from assistant.language import is_english
+
     text = re.sub(r"\s+", " ", question.strip().lower())
-    pattern, table = _synonym_pattern()
-    text = pattern.sub(lambda m: table[m.group(1)], text)
+    for language in ("nn", "en") if is_english(text) else ("nn",):
+        pattern, table = _table_pattern(language)
+        text = pattern.sub(lambda m: table[m.group(1)], text)
     return re.sub(r"\s+", " ", text).strip()
 
 

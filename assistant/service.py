@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 SENTENCE_PASSAGES = 8  # passages whose sentences are ranked
 SECOND_SENTENCE_SHARE = 0.8  # a second sentence joins the answer at this share of the best's probability
-MAX_TERMS_FEATURE = 6
 FOLLOWUP_OPENERS = ("og ", "hva med ", "enn ", "hvem andre", "også ", "samme ")
 
 
@@ -50,6 +49,7 @@ class Ranking:
     answer_row: np.ndarray  # decide.ANSWER_FEATURES
     p_answer: float
     terms: list[str]
+    confidence: str | None = None  # «høy», «middels», or None: abstain
 
     @property
     def best(self) -> Candidate | None:
@@ -131,7 +131,6 @@ class Assistant:
         terms = content_terms(normalised)
         related = self.expander.related(normalised)
         candidates = retriever.candidates(hits, vector, terms, related, normalised)
-        unknown = retriever.unknown_share(terms, self.expander.holds, related)
         if not candidates:
             return Ranking(question, hits, [], np.zeros(len(ANSWER_FEATURES)), 0.0, terms)
         probabilities = self.decision.sentence.probability(np.stack([c.features for c in candidates]))
@@ -139,8 +138,11 @@ class Assistant:
             (Candidate(c.position, c.start, c.end, c.features, float(p)) for c, p in zip(candidates, probabilities)),
             key=lambda c: -c.probability,
         )
-        row = answer_row(ranked, unknown, len(terms), norwegian_share(question))
-        return Ranking(question, hits, ranked, row, float(self.decision.answer.probability(row[None, :])[0]), terms)
+        norwegian = norwegian_share(question)
+        row = answer_row(ranked, norwegian)
+        p = float(self.decision.answer.probability(row[None, :])[0])
+        unknown = retriever.unknown_share(terms, self.expander.holds, related)
+        return Ranking(question, hits, ranked, row, p, terms, self.decision.confidence(p, unknown, norwegian))
 
     # --- internals ------------------------------------------------------------------
 
@@ -204,8 +206,7 @@ class Assistant:
         return Evidence(question, standalone, turns, cited + [p for p in passages if p not in cited], answer)
 
     def _general(self, ranking: Ranking, cites: compose.Citations) -> tuple[str, str | None]:
-        best = ranking.best
-        confidence = self.decision.confidence(ranking.p_answer) if best else None
+        best, confidence = ranking.best, ranking.confidence
         if best is None or confidence is None:
             return compose.ABSTAIN_TEXT, None
         frame = compose.hedge if confidence == "middels" else (lambda t: t)
@@ -228,7 +229,7 @@ class Assistant:
         focus = [t for t in ranking.terms if t in set(analyze(" ".join(query.names)))] or ranking.terms
         passage_words = self.retriever.passage_terms(best.position)
         missing = [t for t in focus if not self.retriever.holds(t, passage_words, typos=not query.names)]
-        confidence = self.decision.confidence(ranking.p_answer)
+        confidence = ranking.confidence
         if not missing and confidence is not None:
             if query.names:  # quote the list item that names it, not the whole list
                 raw = best.text(self.generation.chunks)
@@ -289,15 +290,13 @@ def chosen_sentences(ranked: list[Candidate], confidence: str | None) -> list[Ca
     return sorted(chosen, key=lambda s: (s.position, s.start))
 
 
-def answer_row(ranked: list[Candidate], unknown: float, n_terms: int, norwegian: float) -> np.ndarray:
+def answer_row(ranked: list[Candidate], norwegian: float) -> np.ndarray:
     """The answer model's features (decide.ANSWER_FEATURES) for sentences ranked best first."""
     best = ranked[0]
     second = ranked[1].probability if len(ranked) > 1 else 0.0
     return np.array([
-        best.probability, best.probability - second, best.feature("dense"),
-        max(c.feature("dense") for c in ranked), best.feature("dense_z"), max(c.feature("dense_z") for c in ranked),
-        best.feature("cover"), best.feature("cover_related"),
-        best.feature("passage_cover"), best.feature("typed"), unknown, min(n_terms, MAX_TERMS_FEATURE), norwegian,
+        best.probability, best.probability - second, max(c.feature("dense_z") for c in ranked),
+        best.feature("cover_related"), norwegian,
     ], dtype=float)
 
 

@@ -50,12 +50,14 @@ def main() -> int:
 
     # Unweighted: ranking within a question (top-1 on 5-fold grouped CV over dev: 0.64 vs 0.60 balanced).
     sentence_model = _fit(np.stack(sentence_rows), np.array(sentence_labels), SENTENCE_FEATURES, balanced=False)
-    answer_rows, answer_labels, right_high, right_middle = [], [], [], []
+    answer_rows, answer_labels, right_high, right_middle, guarded = [], [], [], [], []
     for case, ranking, labels, unknown in questions:
         p = sentence_model.probability(np.stack([c.features for c in ranking.candidates]))
         order = np.argsort(-p)
         ranked = [replace(ranking.candidates[i], probability=float(p[i])) for i in order]
-        answer_rows.append(answer_row(ranked, unknown, len(ranking.terms), norwegian_share(ranking.question)))
+        norwegian = norwegian_share(ranking.question)
+        answer_rows.append(answer_row(ranked, norwegian))
+        guarded.append((unknown, norwegian))
         label_of = {(c.position, c.start): labels[i] for i, c in enumerate(ranking.candidates)}
         for level, right in (("høy", right_high), ("middels", right_middle)):
             right.append(int(any(label_of[(c.position, c.start)] == 1 for c in chosen_sentences(ranked, level))))
@@ -64,9 +66,10 @@ def main() -> int:
              answer_rows=np.stack(answer_rows), answer_labels=np.array(answer_labels), answered_right=np.array(right_middle))
     answer_model = _fit(np.stack(answer_rows), np.array(answer_labels), ANSWER_FEATURES)
     p_answer = answer_model.probability(np.stack(answer_rows))
-    low, high = _thresholds(p_answer, np.array(answer_labels), np.array(right_high), np.array(right_middle))
+    low, high, guard = _thresholds(p_answer, np.array(answer_labels), np.array(right_high), np.array(right_middle),
+                                   np.array(guarded))
 
-    decision = Decision(sentence_model, answer_model, high, low, model_name, {
+    decision = Decision(sentence_model, answer_model, high, low, guard, model_name, {
         "fitted_on": [f"tests/eval/{d.file}" for d in dev_sets],
         "dev_sha256": {d.file: hashlib.sha256((EVAL_DIR / d.file).read_bytes()).hexdigest() for d in dev_sets},
         "date": datetime.date.today().isoformat(),
@@ -80,7 +83,7 @@ def main() -> int:
     })
     decision.save()
     print(f"fitted on {len(questions)} dev questions, {len(sentence_labels)} sentences "
-          f"({int(sum(sentence_labels))} positive); thresholds low={low:.3f} high={high:.3f}")
+          f"({int(sum(sentence_labels))} positive); thresholds low={low:.3f} high={high:.3f} unknown_guard={guard:.2f}")
     for name, model in (("sentence", sentence_model), ("answer", answer_model)):
         print(f"{name} model weights: " + ", ".join(f"{f}={w:+.2f}" for f, w in zip(model.features, model.coef)))
     return 0
@@ -142,24 +145,33 @@ def _fit(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...], balanc
     return Logistic(features, mean, scale, model.coef_[0], float(model.intercept_[0]))
 
 
-def _thresholds(p: np.ndarray, answerable: np.ndarray, right_high: np.ndarray, right_middle: np.ndarray) -> tuple[float, float]:
-    """``low``: the threshold that gets most dev questions right when every answer is given
-    as an uncertain one (an answer is right when its sentences hold the answer, an
-    abstention when the question is unanswerable); ``high``: the lowest threshold at or
-    above it whose confident answers were right at least PRECISION_FOR_HIGH of the time."""
-    candidates = np.unique(p)
-    accuracy = [np.where(p >= t, right_middle * answerable, 1 - answerable).mean() for t in candidates]
-    low = float(candidates[int(np.argmax(accuracy))])
+def _thresholds(p: np.ndarray, answerable: np.ndarray, right_high: np.ndarray, right_middle: np.ndarray,
+                guarded: np.ndarray) -> tuple[float, float, float]:
+    """``low`` and ``unknown_guard``: the pair that gets most dev questions right when every
+    answer is given as an uncertain one (an answer is right when its sentences hold the
+    answer, an abstention when the question is unanswerable); ``high``: the lowest
+    threshold at or above ``low`` whose confident answers were right at least
+    PRECISION_FOR_HIGH of the time."""
+    from assistant.decide import NORWEGIAN_FOR_GUARD
+
+    unknown, norwegian = guarded[:, 0], guarded[:, 1]
+    best = None
+    for guard in (*np.arange(0.3, 1.01, 0.1), 2.0):  # 2.0: no guard
+        allowed = ~((norwegian >= NORWEGIAN_FOR_GUARD) & (unknown >= guard - 1e-9))
+        for t in np.unique(p):
+            answered = allowed & (p >= t)
+            accuracy = np.where(answered, right_middle * answerable, 1 - answerable).mean()
+            if best is None or accuracy > best[0]:
+                best = (accuracy, float(t), float(guard))
+    _, low, guard = best
     correct = right_high * answerable
-    high = low
-    for t in candidates[candidates >= low]:
+    high = float(p.max())
+    for t in np.unique(p[p >= low]):
         answered = p >= t
-        if answered.any() and correct[answered].mean() >= PRECISION_FOR_HIGH:
+        if correct[answered].mean() >= PRECISION_FOR_HIGH:
             high = float(t)
             break
-    else:
-        high = float(candidates.max())
-    return low, high
+    return low, high, guard
 
 
 if __name__ == "__main__":
