@@ -33,3 +33,4 @@ NEGATIONS: tuple[str, ...] = tuple(_DATA["negations"])
 COMPARATIVES: dict[str, tuple[str, str, str]] = {k: tuple(v) for k, v in _DATA["comparatives"].items()}
 SUCCESSION_WORDS: tuple[str, ...] = tuple(_DATA["succession_words"])
 REASON_WORDS: tuple[str, ...] = tuple(_DATA["reason_words"])
+WHOLE_PERIOD: tuple[str, ...] = tuple(_DATA["whole_period"])

@@ -147,22 +147,29 @@ class People:
             pool = [r for r in pool if r.name in context_names]
         if roles:
             pool = [r for r in pool if r.role in roles]
-        if not (q.who or q.count or roles and (q.followup_many and context_names)):
+        which_role = bool(roles) and q.words[:1] in (("hvilke",), ("hvilken",), ("hvilket",))
+        if not (q.who or q.count or which_role or roles and (q.followup_many and context_names)):
             return None
         terms = self._filter_terms(q, roles)
+        whole = _whole_period(q)
         started_or_ended = q.time is not None and q.time_mode != "active"
-        if not roles and not (q.followup_many and context_names) and not started_or_ended:
+        if not roles and not (q.followup_many and context_names) and not started_or_ended and not whole:
             if not terms or not all(any(self._term_hits(r, t) for r in pool) for t in terms):
                 return None  # a who-question about something the records do not hold
+        negated = _negated(q)
         if q.time and self.project:
             pool = [r for r in pool if self._in_time(r, q)]
+        elif whole and self.project:  # «Hvem var med hele prosjektperioden?»
+            pool = [r for r in pool if not self._changed_during(r, "start") and not self._changed_during(r, "end")]
         elif q.time_mode != "active" and not q.when and self.project:
-            pool = [r for r in pool if self._changed_during(r, q.time_mode)]
+            # «Hvem sluttet underveis?»; with «ikke», those who stayed
+            pool = [r for r in pool if self._changed_during(r, q.time_mode) != (negated and not terms)]
         if terms and pool:
             scores = {r.id: sum(self._term_hits(r, t) for t in terms) for r in pool}
-            if _negated(q):  # «… som ikke var fra Indre Østfold»
-                pool = [r for r in pool if scores[r.id] == 0]
-            elif (best := max(scores.values())):
+            best = max(scores.values())
+            if negated and best:  # «… som ikke var fra Indre Østfold»: all but the best matches
+                pool = [r for r in pool if scores[r.id] < best]
+            elif best:
                 pool = [r for r in pool if scores[r.id] == best]
         if not pool:
             return PeopleResult(None, (), abstained=True, no_match=True)
@@ -175,7 +182,7 @@ class People:
         for s in q.stems:
             if s.isdigit() or any(stem_match(s, r) for r in role_stems) or any(stem_match(s, w) for w in time_words):
                 continue
-            if any(stem_match(s, a) for a in start_end) or s in verbs:
+            if any(stem_match(s, a) for a in start_end) or s in verbs or s in _frame_stems():
                 continue
             out.append(s)
         return out
@@ -371,6 +378,11 @@ def _succession(q: Query) -> bool:
     )
 
 
+def _whole_period(q: Query) -> bool:
+    text = fold(q.text)
+    return any(has_phrase(text, fold(p)) for p in lexicon.WHOLE_PERIOD)
+
+
 def _negated(q: Query) -> bool:
     return any(w in lexicon.NEGATIONS for w in q.words)
 
@@ -385,7 +397,7 @@ def _frame_stems() -> frozenset[str]:
     words = (
         *lexicon.MONTHS, *lexicon.SEASONS, *lexicon.PERSON_ABOUT, *lexicon.PRONOUNS_ONE, *lexicon.PRONOUNS_MANY,
         *lexicon.START_WORDS, *lexicon.END_WORDS, *lexicon.SUCCESSION_WORDS, *lexicon.PEOPLE_FRAME,
-        *(phrase for _, _, phrase in lexicon.COMPARATIVES.values()),
+        *(phrase for _, _, phrase in lexicon.COMPARATIVES.values()), *lexicon.WHOLE_PERIOD,
     )
     return frozenset(s for w in words for s in analyze(w))
 
