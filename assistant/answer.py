@@ -146,26 +146,30 @@ def hedge(text: str) -> str:
     return HEDGE + text
 
 
-def yes(evidence: str) -> str:
-    return f"Ja. {evidence}"
+def yes(evidence: str, confidence: str) -> str:
+    """«Ja» with the evidence; an uncertain one says so."""
+    return f"Ja. {evidence}" if confidence == "høy" else f"Trolig ja, men materialet sier det ikke direkte: {evidence}"
 
 
-def yes_named(sentence: str, names: list[str] | tuple[str, ...], section: str, n: int) -> str:
-    """«Ja»: the items of a list sentence that name what was asked about."""
+def yes_named(sentence: str, names: list[str] | tuple[str, ...], section: str, n: int, confidence: str) -> str:
+    """«Ja»: the items of a list sentence that name what was asked about (an uncertain
+    answer says so)."""
     wanted = [fold(name) for name in names]
     items = [i.strip(" .") for i in re.split(r",\s*|\s+og\s+|:\s*", sentence) if i.strip(" .")]
     found = [i for i in items if any(w in fold(i) for w in wanted)]
     if not found:
-        return f"Ja. {with_marker(sentence.strip(), f'[{n}]')}"
+        return yes(with_marker(sentence.strip(), f"[{n}]"), confidence)
     heading = section.split(" > ")[-1]
-    return f"Ja, materialet nevner {', '.join(f'«{i}»' for i in found)} under «{heading}» [{n}]."
+    lead = "Ja" if confidence == "høy" else "Trolig ja"
+    return f"{lead}, materialet nevner {', '.join(f'«{i}»' for i in found)} under «{heading}» [{n}]."
 
 
 def no(names: list[str], section: str, n: int) -> str:
     """«Nei»: the material answers around the question but never names what it asks about."""
     what = " eller ".join(names)
     heading = section.split(" > ")[-1]
-    return f"Nei, materialet nevner ikke {what}. Det som er nevnt, står under «{heading}» [{n}]."
+    return (f"Nei, så langt materialet viser: det nevner ikke {what}. "
+            f"Det som er nevnt, står under «{heading}» [{n}].")
 
 
 def merge(answers: list[Answer], chunks: list[Chunk]) -> Answer:

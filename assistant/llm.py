@@ -264,8 +264,14 @@ class LLMAnswerer:
             raise _Fallback(prompts.NOTICE_UNVERIFIED, f"no claim survived verification ({len(dropped)} dropped)")
         cites = compose.Citations(chunks)
         answer = _assemble(_fit(kept), cites)
+        # Verified claims are supported by their passages; whether they answer the question
+        # is as sure as the offline evidence was («middels» when it abstained or hedged).
+        confidence = "høy" if evidence.offline.confidence == "høy" else "middels"
+        if confidence == "middels":
+            answer = compose.hedge(answer)
         return Answer(
-            question=evidence.question, answer=answer, abstained=False, citations=cites.build(), backend=self.name
+            question=evidence.question, answer=answer, abstained=False, citations=cites.build(), backend=self.name,
+            confidence=confidence,
         )
 
     def _offline(self, evidence: Evidence, notice: str, started: float) -> Answer:

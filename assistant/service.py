@@ -231,11 +231,12 @@ class Assistant:
         missing = [t for t in focus if not self.retriever.holds(t, passage_words, typos=not query.names)]
         confidence = ranking.confidence
         if not missing and confidence is not None:
-            if query.names:  # quote the list item that names it, not the whole list
+            if query.names:  # the name is there, word for word: quote the list item that has it
                 raw = best.text(self.generation.chunks)
                 n = cites.cite(best.position, raw)
-                return compose.yes_named(raw, query.names, self.generation.chunks[best.position].section, n), confidence
-            return compose.yes(self._quote([best], cites)), confidence
+                section = self.generation.chunks[best.position].section
+                return compose.yes_named(raw, query.names, section, n, confidence), confidence
+            return compose.yes(self._quote([best], cites), confidence), confidence
         absent = [t for t in missing if t not in self.expander.vocabulary]  # a name the material never uses
         if absent and query.names and best.feature("passage_cover") > 0:
             names = [n for n in query.names if any(s in absent for s in analyze(n))] or query.names
