@@ -3,7 +3,7 @@ llama-index defaults (VectorStoreIndex over the report, default SentenceSplitter
 top-k, no LLM), side by side in one run, each system in its own fresh process.
 
 Measures cold start (process start to first answer), warm latency per question
-(p50/p95 over several passes of tests/eval/questions.yaml), peak RSS, and recall@1/@3:
+(p50/p95 over several passes of the dev split, tests/eval/dev.yaml), peak RSS, and recall@1/@3:
 is a passage containing the question's ``source`` snippet among the top 1/3?
 
     python scripts/bench_query.py
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import benchlib
 
-QUESTIONS = benchlib.PROJECT_ROOT / "tests" / "eval" / "questions.yaml"
+QUESTIONS = benchlib.PROJECT_ROOT / "tests" / "eval" / "dev.yaml"
 CORPUS = benchlib.PROJECT_ROOT / "corpus"
 REPORT = CORPUS / "om-prosjektet.md"
 TOP = 3

@@ -24,13 +24,40 @@ STATIC = Path(__file__).resolve().parent / "static"
 # slow answer from holding up everyone else without overloading a small server.
 CONCURRENCY = 4
 
-EXAMPLES = [
+GENERAL_EXAMPLES = [
     ("Om prosjektet", "Hva var målet med prosjektet?"),
     ("Om prosjektet", "Hvilke kommuner samarbeidet i prosjektet?"),
-    ("Personer og roller", "Hvem var prosjektleder?"),
-    ("Personer og roller", "Hvem satt i styringsgruppa i 2022?"),
-    ("Oppfølging", "Hvilken stilling hadde hun?"),
 ]
+FOLLOW_UP_EXAMPLE = ("Oppfølging", "Hvilken stilling hadde vedkommende?")
+
+
+def examples(people: list[Participant]) -> list[tuple[str, str]]:
+    """Example questions for the material at hand: the people questions are made from the
+    participant records (a role one person held, the most shared role in a year when
+    someone came or went), so added material brings its own examples."""
+    out = list(GENERAL_EXAMPLES)
+    holders: dict[str, set[str]] = {}
+    for p in people:
+        holders.setdefault(p.role, set()).add(p.name)
+    single = next((p.role for p in people if len(holders[p.role]) == 1 and p.title), None)
+    if single:
+        out.append(("Personer og roller", f"Hvem var {single}?"))
+    if holders:
+        shared = max(holders, key=lambda role: len(holders[role]))
+        changes = sorted(v[:4] for p in people for v in (p.start, p.end) if v)
+        if changes:
+            out.append(("Personer og roller", f"Hvem var {shared} i {changes[0]}?"))
+    if single:
+        out.append(FOLLOW_UP_EXAMPLE)
+    return out
+
+
+def search_placeholder(people: list[Participant]) -> str:
+    """«For eksempel «<an organisation>» eller «<a surname>»», from the records."""
+    someone = next((p for p in people if p.organisation), None)
+    if someone is None:
+        return "Navn, stilling eller sted"
+    return f"For eksempel «{someone.organisation.split()[0]}» eller «{someone.name.split()[-1]}»"
 
 
 @dataclass(frozen=True)
@@ -210,7 +237,7 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(
                         label="Spørsmål",
-                        placeholder="Skriv spørsmålet ditt her, for eksempel «Hvem var prosjektleder?», og trykk Enter",
+                        placeholder="Skriv spørsmålet ditt her, for eksempel «Hva var målet med prosjektet?», og trykk Enter",
                         lines=1,
                         max_lines=6,
                         scale=5,
@@ -222,7 +249,7 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                 with gr.Row(elem_classes="eksempler"):
                     example_buttons = [
                         (gr.Button(f"{kind}: {text}", size="sm", variant="secondary", elem_classes="eksempel"), text)
-                        for kind, text in EXAMPLES
+                        for kind, text in examples(people)
                     ]
                 new_chat = gr.Button("Ny samtale", size="sm", variant="secondary", elem_id="ny-samtale")
 
@@ -236,7 +263,7 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                 elif handlers.startup_error is not None:
                     gr.HTML(render.error_html(render.error_message(handlers.startup_error)))
                 with gr.Row():
-                    search = gr.Textbox(label="Søk", placeholder="For eksempel «Drammen» eller «Ramsøy»", scale=2, elem_id="sok")
+                    search = gr.Textbox(label="Søk", placeholder=search_placeholder(people), scale=2, elem_id="sok")
                     role = gr.Dropdown(render.role_choices(people), value=render.ALL_ROLES, label="Rolle", elem_id="rolle")
                     org = gr.Dropdown(render.organisation_choices(people), value=render.ALL_ORGANISATIONS,
                                       label="Organisasjon", elem_id="organisasjon")
