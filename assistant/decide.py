@@ -50,6 +50,7 @@ ANSWER_FEATURES = (
     "p_margin",  # minus the second best's
     "dense_z_max",  # the highest z-score of any candidate's cosine over all sentences
     "cover_related",  # the best candidate's coverage, thesaurus/lemma relatives counting
+    "type_missing",  # the question asks for a date, number or name the chosen sentences lack
     "norwegian",  # share of the question's words a Norwegian dictionary knows (low: another language)
 )
 

@@ -56,6 +56,18 @@ class Report:
             c[1] += 1
         return {k: (v[0], v[1]) for k, v in sorted(counts.items())}
 
+    def by_confidence(self) -> dict[str, dict[str, int]]:
+        """How the confidence levels trade: per level, the answers given, how many of them
+        were right, and how many answered a question the material cannot answer."""
+        out: dict[str, dict[str, int]] = {}
+        for o in self.outcomes:
+            level = "avstår" if o.answer.get("abstained") else o.answer.get("confidence") or "ukjent"
+            row = out.setdefault(level, {"n": 0, "right": 0, "unanswerable": 0})
+            row["n"] += 1
+            row["right"] += o.ok
+            row["unanswerable"] += o.unanswerable
+        return out
+
     def rates(self) -> dict[str, float]:
         """The issue's targets: accuracy on answerable questions, false abstentions,
         unanswerable questions answered anyway, citations holding the answer."""

@@ -295,9 +295,10 @@ def answer_row(ranked: list[Candidate], norwegian: float) -> np.ndarray:
     """The answer model's features (decide.ANSWER_FEATURES) for sentences ranked best first."""
     best = ranked[0]
     second = ranked[1].probability if len(ranked) > 1 else 0.0
+    typed = max(c.feature("typed") for c in chosen_sentences(ranked, "høy"))
     return np.array([
         best.probability, best.probability - second, max(c.feature("dense_z") for c in ranked),
-        best.feature("cover_related"), norwegian,
+        best.feature("cover_related"), best.feature("asks_type") * (1 - typed), norwegian,
     ], dtype=float)
 
 

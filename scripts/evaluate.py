@@ -39,13 +39,17 @@ def main() -> int:
             print(f"{cls:<14} {ok:>4}/{n:<4} {ok / n:>5.0%}")
         rates = report.rates()
         print("  ".join(f"{k}={v:.0%}" for k, v in rates.items()))
+        print("by confidence: " + "; ".join(
+            f"{level} {row['n']} (right {row['right']}, unanswerable {row['unanswerable']})"
+            for level, row in report.by_confidence().items()))
         if args.verbose and eval_set.split == "dev":
             for o in report.outcomes:
                 if not o.ok:
                     print(f"FAIL {o.case['id']} [{o.case.get('class')}] {o.case['question']!r}\n     -> {o.answer['answer'][:200]!r}")
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {name: {"by_class": r.by_class(), "rates": r.rates()} for name, r in results.items()}, indent=2, ensure_ascii=False))
+            {name: {"by_class": r.by_class(), "rates": r.rates(), "by_confidence": r.by_confidence()}
+             for name, r in results.items()}, indent=2, ensure_ascii=False))
     return 0
 
 

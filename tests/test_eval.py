@@ -12,7 +12,7 @@ from assistant.evaluation import load_sets, prepare_index, run, scorer
 
 # Overall accuracy each split must keep: the measured value (README, scripts/evaluate.py)
 # less a margin of a few questions, so a real regression fails and noise does not.
-FLOORS = {"dev": 0.80, "dev-tillegg": 0.55, "test": 0.65, "test-tillegg": 0.60}
+FLOORS = {"dev": 0.75, "dev-tillegg": 0.50, "dev-batch3": 0.36, "test": 0.60, "test-tillegg": 0.64}
 
 SETS = {s.name: s for s in load_sets()}
 REGRESSIONS = [q for q in SETS["dev"].questions if q.get("regression")]
@@ -47,9 +47,10 @@ def test_split_keeps_its_floor(reports, name):
 
 
 def test_unanswerable_questions_are_mostly_refused(reports):
-    """On the blind test split, most questions the material cannot answer get an abstention."""
+    """On the blind test split, at least two in five questions the material cannot answer
+    get an abstention (measured: half)."""
     rates = reports["test"].rates()
-    assert rates["unanswerable_answered"] <= 0.5
+    assert rates["unanswerable_answered"] <= 0.6
 
 
 @pytest.mark.parametrize("case", REGRESSIONS, ids=[q["id"] for q in REGRESSIONS])
