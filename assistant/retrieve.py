@@ -114,8 +114,11 @@ class Retriever:
         self._heading_terms = [set(analyze(c.section)) for c in self.chunks]
         self._text_vocabulary = {t for c, terms in zip(self.chunks, self._chunk_terms) if c.kind == "text" for t in terms}
         self._sentences_of: dict[int, list[int]] = {}
+        self._sentence_terms: list[set[str]] = []  # each sentence's terms with its heading's, analysed once
         for row, pos in enumerate(generation.sentence_chunk):
             self._sentences_of.setdefault(int(pos), []).append(row)
+            start, end = (int(x) for x in generation.sentence_spans[row])
+            self._sentence_terms.append(set(analyze(self.chunks[pos].text[start:end])) | self._heading_terms[pos])
 
     def embed_query(self, text: str) -> np.ndarray:
         with self._lock:  # one encoder, many UI threads
@@ -221,7 +224,7 @@ class Retriever:
             for row in self._sentences_of.get(hit.position, []):
                 start, end = (int(x) for x in self.gen.sentence_spans[row])
                 text = chunk.text[start:end]
-                words = set(analyze(text)) | self._heading_terms[hit.position]
+                words = self._sentence_terms[row]
                 features = {
                     **passage,
                     "dense": float(everything[row]),
