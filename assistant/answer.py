@@ -8,11 +8,11 @@ import re
 
 from assistant.models import Answer, Citation
 from assistant.people import PeopleResult
+from assistant.tuning import ANSWER_CHARS, MAX_CITED_CHARS, SHORTENED_CHARS
 from ingest.chunking import Chunk
 from ingest.keyword import fold
 from ingest.participants import Participant
 
-MAX_CITED_CHARS = 1400  # a cited passage is a section or less
 ABSTAIN_TEXT = (
     "Jeg finner ikke svar på dette i prosjektmaterialet. "
     "Materialet handler om prosjektet, organiseringen, hvem som var med og hvilke steder som ble besøkt."
@@ -123,11 +123,11 @@ def render_people(result: PeopleResult, chunks: list[Chunk], cites: Citations) -
     return " ".join(lines)
 
 
-def fits(text: str, limit: int = 690) -> bool:
+def fits(text: str, limit: int = ANSWER_CHARS) -> bool:
     return len(re.sub(r"\[\d+\]", "", text)) <= limit
 
 
-def shorten(text: str, limit: int = 650) -> str:
+def shorten(text: str, limit: int = SHORTENED_CHARS) -> str:
     """An over-long single sentence cut at a comma or space before the limit, markers kept."""
     markers = "".join(re.findall(r"\[\d+\]", text))
     plain = re.sub(r"\s*\[\d+\]", "", text)

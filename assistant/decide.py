@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.tuning import NORWEGIAN_FOR_GUARD
+
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "decision.json"
 # The unknown-words guard applies to questions a Norwegian dictionary mostly reads (share
 # of known words); Swedish, Danish and English ones lean on the multilingual dense model.
-NORWEGIAN_FOR_GUARD = 0.7
 
 # One row per candidate sentence (see Retriever.candidates).
 SENTENCE_FEATURES = (

@@ -12,11 +12,11 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.tuning import MIN_HEAD
 from ingest.keyword import analyze
 
 THESAURUS = Path("/usr/share/mythes/th_nb_NO_v2.dat")
 LEMMA_LANGS = ("nb", "nn")
-MIN_HEAD = 4  # shortest compound head that counts («midl» in «utviklingsmidl»)
 
 
 @lru_cache(maxsize=8192)

@@ -15,24 +15,27 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
+
 from assistant import answer as compose
 from assistant import prompts, verify
-from assistant.models import Answer, Evidence, Turn
-from ingest.chunking import Chunk
 from assistant.errors import LLMConfigError
+from assistant.models import Answer, Evidence, Turn
+from assistant.tuning import (
+    CONDENSE_SHARE,
+    CONTEXT_WINDOW,
+    EARLY_LANGUAGE_WORDS,
+    MAX_PASSAGE_CHARS,
+    MAX_PASSAGES,
+    MAX_TOKENS,
+    TEMPERATURE,
+    UNDECIDED_WORDS,
+)
+from ingest.chunking import Chunk
 from ingest.keyword import fold
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_PASSAGES = 6  # the offline answer's own passages first, then the next best hits
-MAX_PASSAGE_CHARS = 9000  # all passages together, well inside a small model's context
-MAX_TOKENS = 800  # room for a reasoning model's <think> block before a 700-character answer
-CONTEXT_WINDOW = 8192
-TEMPERATURE = 0.1
-CONDENSE_SHARE = 1 / 3  # of the time budget, at most, for making a follow-up standalone
-UNDECIDED_WORDS = 12  # partial answers show once they read as bokmål, or are this long and not English
-EARLY_LANGUAGE_WORDS = 15  # an English reply this long is cut off and retried at once
 OPENAI_URL = "https://api.openai.com/v1"
 OLLAMA_URL = "http://localhost:11434"
 

@@ -167,7 +167,7 @@ class People:
         if terms and pool:
             scores = {r.id: sum(self._term_hits(r, t) for t in terms) for r in pool}
             best = max(scores.values())
-            if negated and best:  # «… som ikke var fra Indre Østfold»: all but the best matches
+            if negated and best:  # «… som ikke var fra X kommune»: all but the best matches
                 pool = [r for r in pool if scores[r.id] < best]
             elif best:
                 pool = [r for r in pool if scores[r.id] == best]
@@ -430,7 +430,7 @@ def _period(record: Participant) -> str:
         return ""
     interpreted = [v for v in (record.start, record.end) if v]
     if interpreted and any(v[:4] not in record.period for v in interpreted):
-        # The source's wording does not show the dates it means (a typo like «S022»): say both.
+        # The source's wording does not show the dates it means (a typo in the year): say both.
         start = f"fra {month_words(record.start)}" if record.start else ""
         end = f"til {month_words(record.end)}" if record.end else ""
         return f"{record.period}, dvs. {' '.join(x for x in (start, end) if x)}"

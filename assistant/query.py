@@ -42,7 +42,7 @@ class Query:
     when: bool = False
     followup_one: bool = False
     followup_many: bool = False
-    yes_no: bool = False  # a polar question: «Besøkte de Kongsberg?»
+    yes_no: bool = False  # a polar question: «Besøkte de Tromsø?»
     names: tuple[str, ...] = ()  # capitalised words after the first (proper names, as typed)
     extras: tuple[str, ...] = field(default_factory=tuple)
 
@@ -96,13 +96,13 @@ def parse(question: str) -> Query:
 
 def is_yes_no(text: str) -> bool:
     """A polar question: no question word anywhere (bokmål word order puts the finite verb
-    first: «Var Kongsberg med …?», «Besøkte de …?») and it is asked as a question."""
+    first: «Var Tromsø med …?», «Besøkte de …?») and it is asked as a question."""
     words = re.findall(r"\w+", text)
     return text.rstrip().endswith("?") and len(words) >= 2 and not any(w in lexicon.QUESTION_WORDS for w in words)
 
 
 def proper_names(question: str) -> tuple[str, ...]:
-    """Runs of capitalised words after the first word («Indre Østfold», «Kongsberg»)."""
+    """Runs of capitalised words after the first word («Nord-Fron», «Tromsø»)."""
     words = re.findall(r"[\w-]+", question)
     names, run = [], []
     for i, word in enumerate(words):

@@ -18,15 +18,11 @@ import numpy as np
 
 from assistant import lexicon
 from assistant.decide import SENTENCE_FEATURES, log_chars
-from assistant.language import MIN_HEAD
 from assistant.query import has_phrase, stem_quality
+from assistant.tuning import DENSE_TOP, KEYWORD_TOP, MIN_HEAD, RRF_K
 from ingest.chunking import Chunk
 from ingest.index import Generation
 from ingest.keyword import analyze, fold
-
-RRF_K = 60
-DENSE_TOP = 20
-KEYWORD_TOP = 20
 
 
 @dataclass(frozen=True)
@@ -179,7 +175,7 @@ class Retriever:
     @staticmethod
     def holds(term: str, words: set[str], *, typos: bool = True) -> bool:
         """The term is among the words (exactly, as a typo of a long word, or a compound part);
-        without ``typos`` only exactly or as a compound part (names: «Tromsø» is not «Strømsø»)."""
+        without ``typos`` only exactly or as a compound part (a place name is not a typo of another one)."""
         if typos:
             return _present(term, words)
         return term in words or (len(term) >= 5 and any(len(w) > len(term) + 2 and (w.startswith(term) or w.endswith(term)) for w in words))

@@ -9,7 +9,6 @@ with verified citations and a confidence, or an honest abstention.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,20 +21,19 @@ from assistant import answer as compose
 from assistant import lexicon
 from assistant.answerers import Answerer, answerer_for
 from assistant.decide import ANSWER_FEATURES, Decision
-from assistant.language import norwegian_share
 from assistant.errors import MAX_QUESTION_CHARS, BadHistory, EmptyQuestion, IndexUnusable, QuestionTooLong
+from assistant.language import norwegian_share
 from assistant.models import Answer, Evidence, Turn
 from assistant.people import People, PeopleResult
 from assistant.query import Query, normalise, parse, split_parts
 from assistant.retrieve import Candidate, Hit, Retriever
+from assistant.tuning import SECOND_SENTENCE_SHARE, SENTENCE_PASSAGES
 from ingest.keyword import analyze
 from ingest.participants import Participant
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SENTENCE_PASSAGES = 8  # passages whose sentences are ranked
-SECOND_SENTENCE_SHARE = 0.8  # a second sentence joins the answer at this share of the best's probability
 FOLLOWUP_OPENERS = ("og ", "hva med ", "enn ", "hvem andre", "også ", "samme ")
 
 

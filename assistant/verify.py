@@ -12,17 +12,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant import lexicon
+from assistant.tuning import MIN_COMPOUND, MIN_SUPPORT
 from ingest.chunking import Chunk, split_sentences
 from ingest.keyword import analyze, fold
-
-# The share of a claim's content words (Norwegian stems) that its cited passage must
-# hold. Measured in tests/test_llm.py::test_verification_rule_keeps_good_claims_and_drops_planted_bad_ones:
-# the 19 faithful claims there score 0.75–1.0; the planted errors with the right names
-# and numbers score 0.0–0.25 (those with a wrong name or number often score 1.0, which
-# is why names and numbers are checked one by one).
-MIN_SUPPORT = 0.6
-# A word this long may be found inside a compound of the passage («samarbeid» in «samarbeidsprosjekt»).
-MIN_COMPOUND = 5
 
 _MARKER_LIST = re.compile(r"[\[【]\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*[\]】]")
 _MARKER = re.compile(r"\[(\d{1,3})\]")

@@ -1,6 +1,6 @@
 """The Norwegian keyword index beside the vectors: BM25 (bm25s) over tokens that are
 lower-cased, stripped of Norwegian stopwords, Snowball-stemmed and folded to ASCII,
-so «Jørgen», «jorgen» and «Jorgen» meet. Query terms not in the vocabulary are
+so «Bjørn», «bjorn» and «Bjorn» meet. Query terms not in the vocabulary are
 corrected to the nearest indexed term (typo tolerance).
 """
 from __future__ import annotations
