@@ -13,10 +13,7 @@ from ingest.chunking import Chunk
 from ingest.keyword import fold
 from ingest.participants import Participant
 
-ABSTAIN_TEXT = (
-    "Jeg finner ikke svar på dette i prosjektmaterialet. "
-    "Materialet handler om prosjektet, organiseringen, hvem som var med og hvilke steder som ble besøkt."
-)
+ABSTAIN_TEXT = "Jeg finner ikke svar på dette i prosjektmaterialet."
 NO_MATCH_PEOPLE = (
     "Jeg finner ingen i deltakeroversikten som passer til spørsmålet, så materialet har ikke svaret. "
     "Sjekk gjerne tidsrom, rolle eller kommune."

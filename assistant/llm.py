@@ -33,6 +33,7 @@ from assistant.tuning import (
 from ingest.chunking import Chunk
 from ingest.keyword import fold
 from ingest.settings import Settings
+from ingest.sources import project_name
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ class LLMAnswerer:
         from llama_index.core.llms import ChatMessage
 
         self._llm = build_llm(settings)
+        self.project = project_name(settings.corpus_dir)
         self._message = ChatMessage
         self.name = f"llm:{settings.llm_backend}"
         self.timeout = settings.llm_timeout
@@ -181,7 +183,8 @@ class LLMAnswerer:
         """Ask (once more, more firmly, if the reply is not Norwegian) and verify the reply."""
         people = evidence.offline.answer if evidence.people else None
         for firmer in (False, True):
-            messages = prompts.answer_messages(question, [chunks[p] for p in given], people=people, firmer=firmer)
+            messages = prompts.answer_messages(question, [chunks[p] for p in given], people=people, firmer=firmer,
+                                               project=self.project)
             text = verify.clean((yield from self._reply(messages, deadline, stream, evidence, chunks, given)))
             if not re.search(r"[^\W\d_]", text):
                 raise _Fallback(prompts.NOTICE_GARBLED, f"no text in the reply: {text[:80]!r}")

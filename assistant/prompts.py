@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from assistant.models import Turn
 from ingest.chunking import Chunk
 
-SYSTEM = """Du er en forskningsassistent for prosjektet «Beste praksis for bibliotek og innbyggertorg». \
+SYSTEM = """Du er en forskningsassistent for {project}. \
 Du svarer på spørsmål ut fra nummererte utdrag fra prosjektmaterialet.
 
 Regler:
@@ -57,13 +57,14 @@ def passages_block(chunks: Sequence[Chunk]) -> str:
     )
 
 
-def answer_messages(question: str, chunks: Sequence[Chunk], *, people: str | None = None, firmer: bool = False) -> list[tuple[str, str]]:
+def answer_messages(question: str, chunks: Sequence[Chunk], *, people: str | None = None, firmer: bool = False,
+                    project: str | None = None) -> list[tuple[str, str]]:
     """(role, content) pairs asking for a cited bokmål answer to ``question`` from ``chunks``.
 
     ``people`` is the offline answer from the participant records, when the question is
-    about people: the model may only rephrase it.
+    about people: the model may only rephrase it. ``project`` is the project's name.
     """
-    system = SYSTEM + (f"\n\n{PEOPLE_RULE}" if people else "") + (f"\n\n{FIRMER}" if firmer else "")
+    system = SYSTEM.format(project=f"prosjektet «{project}»" if project else "et prosjektmateriale") + (f"\n\n{PEOPLE_RULE}" if people else "") + (f"\n\n{FIRMER}" if firmer else "")
     parts = [f"Utdrag fra prosjektmaterialet:\n\n{passages_block(chunks)}"]
     if people:
         parts.append(f"Deltakeroversikten:\n<deltakeroversikt>\n{_safe(people)}\n</deltakeroversikt>")

@@ -16,6 +16,8 @@ from ingest.participants import ParticipantFile, is_participant_file, load_parti
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx", ".yaml", ".yml"}
+# The corpus folder's own settings (the project's name), not material: never ingested.
+CONFIG_FILE = "assistent.toml"
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def list_corpus(corpus_dir: Path) -> tuple[list[SourceFile], list[str]]:
     files, skipped = [], []
     for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(corpus_dir).as_posix()
-        if any(part.startswith(".") for part in path.relative_to(corpus_dir).parts):
+        if any(part.startswith(".") for part in path.relative_to(corpus_dir).parts) or rel == CONFIG_FILE:
             continue
         if path.suffix.lower() not in SUPPORTED:
             skipped.append(rel)
@@ -194,3 +196,16 @@ def split_sections(markdown: str, document: str) -> list[Section]:
 
 def _clean_heading(text: str) -> str:
     return re.sub(r"[*_`]+", "", text).strip().rstrip(":")
+
+
+def project_name(corpus_dir: Path) -> str | None:
+    """The project's name from the corpus folder's ``assistent.toml`` ([prosjekt] navn), if any;
+    a missing or unreadable file means no name (the texts then say «prosjektmaterialet»)."""
+    import tomllib
+
+    try:
+        with open(Path(corpus_dir) / CONFIG_FILE, "rb") as fh:
+            name = tomllib.load(fh).get("prosjekt", {}).get("navn")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return name.strip() if isinstance(name, str) and name.strip() else None

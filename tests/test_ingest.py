@@ -75,6 +75,7 @@ def test_every_supported_format_is_read_with_its_headings(tmp_path, model_dir):
     write_pdf(corpus / "d.pdf", ["Rapporten fra Sandvik beskriver samlokalisering."], title="Sandvik-rapport")
     write_docx(corpus / "e.docx", "Plan for Nordby", [("Mål", ["Et felles inngangsparti.", "- lesesal"])])
     (corpus / "bilde.png").write_bytes(b"\x89PNG\r\n")
+    (corpus / "assistent.toml").write_text('[prosjekt]\nnavn = "Testprosjektet"\n')
     summary = ingest(make_settings(corpus, tmp_path / "index"), progress=False)
     _, generation = load_current(tmp_path / "index")
     sections = {(c.document, c.section) for c in generation.chunks}
@@ -85,8 +86,8 @@ def test_every_supported_format_is_read_with_its_headings(tmp_path, model_dir):
         ("d.pdf", "Sandvik-rapport > Side 1"),
         ("e.docx", "Plan for Nordby > Mål"),
     } <= sections
-    assert ("bilde.png",) == summary.skipped
-    assert not any("alert" in c.text for c in generation.chunks)
+    assert ("bilde.png",) == summary.skipped  # the folder's own settings file is neither material nor skipped
+    assert not any("alert" in c.text or "Testprosjektet" in c.text for c in generation.chunks)
 
 
 def test_unchanged_corpus_is_not_embedded_again(mini_corpus, tmp_path, model_dir):

@@ -335,3 +335,15 @@ def test_basic_auth_refuses_strangers_and_admits_the_user(assistant, corpus_inde
     assert 401 == config.status_code
     assert 401 == call.status_code
     assert LEADER in result["answer"]
+
+
+def test_header_names_the_project_from_the_corpus_settings(tmp_path):
+    """The page names the project given in the corpus folder's assistent.toml (escaped), and
+    speaks of «prosjektmaterialet» when the folder names none."""
+    from ui.app import header_html
+
+    (tmp_path / "assistent.toml").write_text('[prosjekt]\nnavn = "Torget <b>i</b> Sandvik"\n')
+    named = header_html(make_settings(tmp_path, tmp_path / "index"))
+    unnamed = header_html(make_settings(tmp_path / "tom", tmp_path / "index"))
+    assert "Spør om prosjektet «Torget &lt;b&gt;i&lt;/b&gt; Sandvik»." in named
+    assert "Spør om prosjektmaterialet." in unnamed

@@ -3,6 +3,7 @@
 the ``/ask`` API endpoint of ../shared/CONTRACT.md. A thin shell over ``assistant``.
 """
 
+import html
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -186,12 +187,16 @@ class Handlers:
 
 def header_html(settings: Settings) -> str:
     """Title and a two-sentence guide; says whether a language model writes the answers."""
+    from ingest.sources import project_name
+
+    name = project_name(settings.corpus_dir)
+    about = f"Spør om prosjektet «{html.escape(name)}»." if name else "Spør om prosjektmaterialet."
     how = ("Svarene skrives av en språkmodell, men bygger bare på prosjektmaterialet."
            if settings.llm_backend != "none" else
            "Svarene er setninger hentet fra prosjektmaterialet.")
     return (
         '<header class="topp"><h1>Prosjektassistenten</h1>'
-        f"<p>Spør om prosjektet «Beste praksis for bibliotek og innbyggertorg». {how} "
+        f"<p>{about} {how} "
         'Tallene i klammer, som <span class="eksempel-markor">[1]</span>, viser til kildene under svaret – '
         "klikk på dem for å se teksten svaret bygger på.</p></header>"
     )
