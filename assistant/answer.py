@@ -161,6 +161,24 @@ def yes_named(sentence: str, names: list[str] | tuple[str, ...], section: str, n
     return f"{lead}, materialet nevner {', '.join(f'«{i}»' for i in found)} under «{heading}» [{n}]."
 
 
+def enumeration(sentence: str) -> list[str]:
+    """The items of a listing sentence: «[Heading:] A, B, C og D» → [A, B, C, D]; a sentence
+    that is not a listing (no commas) gives one item."""
+    body = sentence.strip().rstrip(".")
+    body = body.split(": ", 1)[1] if ": " in body[:60] else body
+    items = [i.strip() for i in body.split(",") if i.strip()]
+    if len(items) > 1:
+        *head, last = items
+        items = head + [p.strip() for p in re.split(r"\s+(?:og|&)\s+", last) if p.strip()]
+    return items
+
+
+def counted(items: list[str], section: str, n: int) -> str:
+    """«Materialet nevner 7 under «I egne kommuner»: A, B, … [1].»"""
+    heading = section.split(" > ")[-1]
+    return f"Materialet nevner {len(items)} under «{heading}»: {', '.join(items)} [{n}]."
+
+
 def no(names: list[str], section: str, n: int) -> str:
     """«Nei»: the material answers around the question but never names what it asks about."""
     what = " eller ".join(names)

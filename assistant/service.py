@@ -197,6 +197,8 @@ class Assistant:
         passages = [h.position for h in ranking.hits]
         if query.yes_no:
             text, confidence = self._yes_no(query, ranking, cites)
+        elif query.count and (counted := self._count(ranking, cites)):
+            text, confidence = counted
         else:
             text, confidence = self._general(ranking, cites)
         answer = self._finish(question, text, confidence, cites, started, t0, t1)
@@ -216,6 +218,21 @@ class Assistant:
         if not compose.fits(text):
             text = compose.shorten(text)
         return text, confidence
+
+    def _count(self, ranking: Ranking, cites: compose.Citations) -> tuple[str, str | None] | None:
+        """«Hvor mange …?» answered by counting the items of an enumeration in the text
+        («A, B, C og D») when the chosen sentence is one and states no number itself."""
+        best, confidence = ranking.best, ranking.confidence
+        if best is None or confidence is None or best.feature("typed"):
+            return None
+        raw = best.text(self.generation.chunks)
+        items = compose.enumeration(raw)
+        if len(items) < 3:
+            return None
+        n = cites.cite(best.position, raw)
+        section = self.generation.chunks[best.position].section
+        text = compose.counted(items, section, n)
+        return (text if confidence == "høy" else compose.hedge(text)), confidence
 
     def _yes_no(self, query: Query, ranking: Ranking, cites: compose.Citations) -> tuple[str, str | None]:
         """«Ja, …» when the best evidence holds what the question names; «Nei, …» when the
