@@ -179,6 +179,17 @@ def counted(items: list[str], section: str, n: int) -> str:
     return f"Materialet nevner {len(items)} under «{heading}»: {', '.join(items)} [{n}]."
 
 
+def negated(text: str) -> bool:
+    """The sentence denies something («ikke», «ingen», «aldri» …)."""
+    from assistant import lexicon
+
+    return any(w in lexicon.DENIALS for w in re.findall(r"\w+", text.lower()))
+
+
+def no_by_evidence(sentence: str, n: int) -> str:
+    return f"Trolig nei: {with_marker(sentence.strip(), f'[{n}]')}"
+
+
 def no(names: list[str], section: str, n: int) -> str:
     """«Nei»: the material answers around the question but never names what it asks about."""
     what = " eller ".join(names)

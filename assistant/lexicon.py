@@ -34,3 +34,5 @@ COMPARATIVES: dict[str, tuple[str, str, str]] = {k: tuple(v) for k, v in _DATA["
 SUCCESSION_WORDS: tuple[str, ...] = tuple(_DATA["succession_words"])
 REASON_WORDS: tuple[str, ...] = tuple(_DATA["reason_words"])
 WHOLE_PERIOD: tuple[str, ...] = tuple(_DATA["whole_period"])
+DENIALS: tuple[str, ...] = tuple(_DATA["denials"])
+QUESTION_WORDS_OTHER: tuple[str, ...] = tuple(_DATA["question_words_other"])

@@ -98,7 +98,8 @@ def is_yes_no(text: str) -> bool:
     """A polar question: no question word anywhere (bokmål word order puts the finite verb
     first: «Var Tromsø med …?», «Besøkte de …?») and it is asked as a question."""
     words = re.findall(r"\w+", text)
-    return text.rstrip().endswith("?") and len(words) >= 2 and not any(w in lexicon.QUESTION_WORDS for w in words)
+    asking = (*lexicon.QUESTION_WORDS, *lexicon.QUESTION_WORDS_OTHER)
+    return text.rstrip().endswith("?") and len(words) >= 2 and not any(w in asking for w in words)
 
 
 def proper_names(question: str) -> tuple[str, ...]:

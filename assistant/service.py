@@ -160,11 +160,13 @@ class Assistant:
         result = self.people.answer(query, context)
         if result is None and followup:
             result = self.people.answer(parse(standalone), context)
-        if result is None or result.abstained:
+        if result is None:
             return result
         leftover = self.people.unexplained(query, _generic_stems())
         if any(map(self.retriever.text_holds, leftover)):
-            return None  # the text speaks of it: retrieval answers
+            return None  # the text speaks of it («Hvem skrev referatet?»): retrieval answers
+        if result.abstained:
+            return result
         if leftover and self.people.names_asked(query):
             # Something about a named person that neither the records nor the text hold
             # (an e-mail address, a salary): describing their role would not answer it.
@@ -246,6 +248,11 @@ class Assistant:
         missing = [t for t in focus if not self.retriever.holds(t, passage_words, typos=not query.names)]
         confidence = ranking.confidence
         if not missing and confidence is not None:
+            raw = best.text(self.generation.chunks)
+            if compose.negated(raw) and not compose.negated(query.text):
+                # «Det ble ikke opprettet noen egen styringsgruppe»: the evidence says no.
+                n = cites.cite(best.position, raw)
+                return compose.no_by_evidence(raw, n), "middels"
             if query.names:  # the name is there, word for word: quote the list item that has it
                 raw = best.text(self.generation.chunks)
                 n = cites.cite(best.position, raw)
