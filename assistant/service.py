@@ -260,8 +260,12 @@ class Assistant:
                 return compose.yes_named(raw, query.names, section, n, confidence), confidence
             return compose.yes(self._quote([best], cites), confidence), confidence
         absent = [t for t in missing if t not in self.expander.vocabulary]  # a name the material never uses
-        if absent and query.names and best.feature("passage_cover") > 0:
-            names = [n for n in query.names if any(s in absent for s in analyze(n))] or query.names
+        others = [t for t in ranking.terms if t not in focus]
+        # The passage answers the rest of the question (the list of places visited on that
+        # trip) but does not name what was asked about.
+        around = confidence is not None and self.retriever.coverage(others, passage_words) >= 0.5
+        if missing and query.names and (around or (absent and best.feature("passage_cover") > 0)):
+            names = [n for n in query.names if any(s in missing for s in analyze(n))] or query.names
             n = cites.cite(best.position, best.text(self.generation.chunks))
             return compose.no(names, self.generation.chunks[best.position].section, n), "middels"
         return compose.ABSTAIN_TEXT, None
