@@ -15,7 +15,6 @@ from pathlib import Path
 from assistant.tuning import MIN_HEAD
 from ingest.keyword import analyze
 
-THESAURUS = Path("/usr/share/mythes/th_nb_NO_v2.dat")
 LEMMA_LANGS = ("nb", "nn")
 
 
@@ -54,7 +53,7 @@ def is_english(text: str) -> bool:
 
 
 @lru_cache(maxsize=2)
-def thesaurus(path: Path = THESAURUS) -> dict[str, frozenset[str]]:
+def thesaurus(path: Path) -> dict[str, frozenset[str]]:
     """Headword → its single-word synonyms over all senses (empty when not installed)."""
     if not path.is_file():
         return {}
@@ -75,7 +74,7 @@ def thesaurus(path: Path = THESAURUS) -> dict[str, frozenset[str]]:
 class Expander:
     """Maps a question's content stems to related stems that the index holds."""
 
-    def __init__(self, vocabulary: set[str], path: Path = THESAURUS) -> None:
+    def __init__(self, vocabulary: set[str], path: Path) -> None:
         self.vocabulary = vocabulary
         # Compound heads count too: «midler» is in «utviklingsmidler».
         self._heads = {v[i:] for v in vocabulary for i in range(1, len(v) - MIN_HEAD + 1)}

@@ -77,7 +77,7 @@ class Assistant:
         self.generation = generation
         self.retriever = Retriever(generation, collection, load_embedder(settings))
         self.people = People(generation.participants, generation.periods)
-        self.expander = Expander(generation.keyword.vocabulary() if generation.keyword else set())
+        self.expander = Expander(generation.keyword.vocabulary() if generation.keyword else set(), settings.thesaurus)
         self.decision = decision if decision is not None else _load_decision(settings)
         self.answerer = answerer if answerer is not None else answerer_for(settings)
         self.retriever.embed_query("oppvarming")  # the first encode is slow; pay it at start-up

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = 30.0
 
+    thesaurus: Path = Field(
+        Path("/usr/share/mythes/th_nb_NO_v2.dat"),
+        description="LibreOffice's Norwegian thesaurus (Debian mythes-no) for query expansion; a missing file means none.",
+    )
+
     host: str = "127.0.0.1"
     port: int = 7860
     auth_user: str | None = Field(None, description="Basic-auth user for the UI; unset means no auth.")

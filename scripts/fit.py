@@ -82,7 +82,7 @@ def main() -> int:
         "answerable": int(sum(answer_labels)),
         "answered_right_high": int(sum(right_high)),
         "answered_right_middle": int(sum(right_middle)),
-        "thesaurus": bool(thesaurus()),
+        "thesaurus": str(Settings().thesaurus) if thesaurus(Settings().thesaurus) else None,
     })
     decision.save()
     print(f"fitted on {len(questions)} dev questions, {len(sentence_labels)} sentences "
