@@ -32,13 +32,14 @@ def lemma(word: str) -> str:
 
 def norwegian_share(text: str) -> float:
     """The share of words a bokmål or nynorsk dictionary knows: near 1 for Norwegian,
-    lower for English, Swedish or Danish (the dense model then carries the match)."""
+    lower for English, Swedish or Danish (the dense model then carries the match).
+    Capitalised words after the first are names, in no language: they do not count."""
     import simplemma
 
-    words = re.findall(r"[^\W\d_]+", text.lower())
+    words = [w for i, w in enumerate(re.findall(r"[^\W\d_]+", text)) if i == 0 or not w[:1].isupper()]
     if not words:
         return 1.0
-    return sum(any(simplemma.is_known(w, lang=lang) for lang in LEMMA_LANGS) for w in words) / len(words)
+    return sum(any(simplemma.is_known(w.lower(), lang=lang) for lang in LEMMA_LANGS) for w in words) / len(words)
 
 
 @lru_cache(maxsize=4096)

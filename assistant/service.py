@@ -25,7 +25,7 @@ from assistant.errors import MAX_QUESTION_CHARS, BadHistory, EmptyQuestion, Inde
 from assistant.language import norwegian_share
 from assistant.models import Answer, Evidence, Turn
 from assistant.people import People, PeopleResult
-from assistant.query import Query, normalise, parse, split_parts
+from assistant.query import Query, normalise, parse, proper_names, split_parts
 from assistant.retrieve import Candidate, Hit, Retriever
 from assistant.tuning import SECOND_SENTENCE_SHARE, SENTENCE_PASSAGES
 from ingest.keyword import analyze
@@ -48,6 +48,7 @@ class Ranking:
     p_answer: float
     terms: list[str]
     confidence: str | None = None  # «høy», «middels», or None: abstain
+    unknown: float = 0.0  # share of the asked-about terms the material never uses (decide.Decision.confidence)
 
     @property
     def best(self) -> Candidate | None:
@@ -139,8 +140,11 @@ class Assistant:
         norwegian = norwegian_share(question)
         row = answer_row(ranked, norwegian)
         p = float(self.decision.answer.probability(row[None, :])[0])
-        unknown = retriever.unknown_share(terms, self.expander.holds, related)
-        return Ranking(question, hits, ranked, row, p, terms, self.decision.confidence(p, unknown, norwegian))
+        # What is asked about, not where: names («… i Drammen») are context when there is more.
+        names = {s for n in proper_names(question) for s in analyze(n)}
+        asked = [t for t in terms if t not in names] or terms
+        unknown = retriever.unknown_share(asked, self.expander.holds, related)
+        return Ranking(question, hits, ranked, row, p, terms, self.decision.confidence(p, unknown, norwegian), unknown)
 
     # --- internals ------------------------------------------------------------------
 
@@ -191,6 +195,8 @@ class Assistant:
             if not compose.fits(text):
                 cites = compose.Citations(self.generation.chunks)
                 text = compose.render_people(_shorten(result), self.generation.chunks, cites)
+            if result.bullet:
+                text = self._with_text_evidence(standalone, text, cites)
             answer = self._finish(question, text, "høy", cites, started, t0, time.perf_counter())
             return Evidence(question, standalone, turns, cites.positions(), answer, people=True)
 
@@ -220,6 +226,26 @@ class Assistant:
         if not compose.fits(text):
             text = compose.shorten(text)
         return text, confidence
+
+    def _with_text_evidence(self, question: str, text: str, cites: compose.Citations) -> str:
+        """A list of people from the records, with the sentence of the text that speaks of
+        them as a group («Rapporten er skrevet av prosjektleder og tre ansatte …») when the
+        text would answer the question too (one of its two best sentences, outside the
+        records' own passage) and the two fit together."""
+        ranking = self.ranking(question)
+        if ranking.confidence is None:
+            return text
+        cited = set(cites.positions())
+        for candidate in ranking.candidates[:2]:
+            raw = candidate.text(self.generation.chunks).strip()
+            if candidate.position in cited or not raw.endswith((".", "!", "?")):
+                continue  # the records' own passage, or a bare list line
+            combined = f"{text}\n\n{compose.with_marker(raw, f'[{len(cited) + 1}]')}"
+            if compose.fits(combined):
+                cites.cite(candidate.position, raw)
+                return combined
+            break
+        return text
 
     def _count(self, ranking: Ranking, cites: compose.Citations) -> tuple[str, str | None] | None:
         """«Hvor mange …?» answered by counting the items of an enumeration in the text

@@ -66,7 +66,8 @@ def main() -> int:
             right.append(int(any(label_of[(c.position, c.start)] == 1 for c in chosen_sentences(ranked, level))))
         answer_labels.append(int(not case.get("abstain")))
     np.savez(DATA_DIR / "fit-rows.npz", sentence_rows=np.stack(sentence_rows), sentence_labels=np.array(sentence_labels), groups=np.array(groups),
-             answer_rows=np.stack(answer_rows), answer_labels=np.array(answer_labels), answered_right=np.array(right_middle))
+             answer_rows=np.stack(answer_rows), answer_labels=np.array(answer_labels), answered_right=np.array(right_middle),
+             guarded=np.array(guarded))  # for analysis (e.g. cross-validation) outside this script
     answer_model = _fit(np.stack(answer_rows), np.array(answer_labels), ANSWER_FEATURES)
     p_answer = answer_model.probability(np.stack(answer_rows))
     low, high, guard = _thresholds(p_answer, np.array(answer_labels), np.array(right_high), np.array(right_middle),
@@ -95,7 +96,6 @@ def main() -> int:
 def _collect(assistant, cases, norm, sentence_rows, sentence_labels, questions, groups) -> None:
     """Candidate features and labels of every dev question (multi-part ones excepted)."""
     from assistant.models import Turn
-    from assistant.query import normalise
 
     for case in cases:
         if case.get("class") == "multi_part":
@@ -116,9 +116,7 @@ def _collect(assistant, cases, norm, sentence_rows, sentence_labels, questions, 
                 sentence_rows.append(c.features)
                 sentence_labels.append(label)
                 groups.append(len(questions))
-        related = assistant.expander.related(normalise(ranking.question))
-        unknown = assistant.retriever.unknown_share(ranking.terms, assistant.expander.holds, related)
-        questions.append((case, ranking, labels, unknown))
+        questions.append((case, ranking, labels, ranking.unknown))
 
 
 def _label(case: dict, sentence: str, section: str, norm) -> int | None:
@@ -163,15 +161,15 @@ def _thresholds(p: np.ndarray, answerable: np.ndarray, right_high: np.ndarray, r
     # how many of them a batch happened to have.
     weight = np.where(answerable == 1, (1 - UNANSWERABLE_SHARE) / max(answerable.sum(), 1),
                       UNANSWERABLE_SHARE / max((1 - answerable).sum(), 1))
-    best = None
+    results = []
     for guard in (*np.arange(0.3, 1.01, 0.1), 2.0):  # 2.0: no guard
         allowed = ~((norwegian >= NORWEGIAN_FOR_GUARD) & (unknown >= guard - 1e-9))
         for t in np.unique(p):
             answered = allowed & (p >= t)
-            accuracy = (np.where(answered, right_middle * answerable, 1 - answerable) * weight).sum()
-            if best is None or accuracy > best[0]:
-                best = (accuracy, float(t), float(guard))
-    _, low, guard = best
+            results.append(((np.where(answered, right_middle * answerable, 1 - answerable) * weight).sum(), float(t), float(guard)))
+    # Of the settings that tie for the best, the one that refuses least.
+    top = max(r[0] for r in results)
+    _, low, guard = min((r for r in results if r[0] >= top - 1e-12), key=lambda r: (-r[2], r[1]))
     correct = right_high * answerable
     high = float(p.max())
     for t in np.unique(p[p >= low]):

@@ -186,3 +186,45 @@ def test_nobody_in_that_period_is_said_plainly(assistant):
     answer = assistant.ask("Hvem var prosjektleder i 2019?")
     assert answer.abstained and not answer.citations
     assert "ingen i deltakeroversikten" in answer.answer
+
+
+def test_people_from_the_records_come_with_the_texts_own_words_about_them(assistant):
+    """When both the records and the text answer, the list of people is followed by the
+    text's sentence about them, each cited to its own section."""
+    answer = assistant.ask("Hvem skrev rapporten?")
+    for author in ("Ina Synøve Borsheim", "Madelen Ramsøy", "Jonas Bertelsen Apeland", "Frida Joakimsen Grønvold"):
+        assert author in answer.answer
+    assert "Rapporten er skrevet av prosjektleder og tre ansatte" in answer.answer
+    assert ["Om prosjektet > Involverte i prosjektet > Rapporten er skrevet av", "Om prosjektet > Organisering"] == [
+        c.section for c in answer.citations
+    ]
+
+
+def test_multi_part_question_is_answered_part_by_part(assistant):
+    """A question with two questions in it gets both answers, citations numbered across them."""
+    answer = assistant.ask("Hvem var prosjekteier, og hvor mange ansatte var involvert i prosjektarbeidet?")
+    assert "Jørgen Hovde" in answer.answer and "17 ansatte" in answer.answer
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert {"Om prosjektet > Involverte i prosjektet", "Om prosjektet > Organisering"} <= {c.section for c in answer.citations}
+
+
+def test_yes_no_questions_answer_yes_or_no_with_the_evidence(assistant):
+    """A yes/no question about a place in a list is «Ja» with the item quoted; about a place
+    the material never names, «Nei» with where the places are listed; confidence is given."""
+    yes = assistant.ask("Ble Slemmestad bibliotek besøkt?")
+    no = assistant.ask("Besøkte de Tromsø?")
+    assert yes.answer.startswith(("Ja", "Trolig ja")) and "«Slemmestad bibliotek»" in yes.answer
+    assert no.answer.startswith("Nei") and "Tromsø" in no.answer and no.citations
+    assert {yes.confidence, no.confidence} <= {"høy", "middels"}
+
+
+def test_an_uncertain_answer_says_so(assistant):
+    """An answer given with «middels» confidence says in its text that it is uncertain."""
+    from assistant.answer import HEDGE
+
+    answer = assistant.ask("Hvilke byer dro de til?")
+    if answer.abstained:
+        assert answer.confidence is None and not answer.citations
+    else:
+        assert answer.confidence in ("høy", "middels")
+        assert (answer.confidence == "middels") == answer.answer.startswith(HEDGE)
