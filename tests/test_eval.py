@@ -12,7 +12,7 @@ from assistant.evaluation import load_sets, prepare_index, run, scorer
 
 # Overall accuracy each split must keep: the measured value (README, scripts/evaluate.py)
 # less a margin of a few questions, so a real regression fails and noise does not.
-FLOORS = {"dev": 0.75, "dev-tillegg": 0.50, "dev-batch3": 0.36, "test": 0.60, "test-tillegg": 0.64}
+FLOORS = {"dev": 0.75, "dev-tillegg": 0.52, "dev-batch3": 0.38, "test": 0.62, "test-tillegg": 0.64}
 
 SETS = {s.name: s for s in load_sets()}
 REGRESSIONS = [q for q in SETS["dev"].questions if q.get("regression")]
@@ -46,11 +46,12 @@ def test_split_keeps_its_floor(reports, name):
     assert ok / len(report.outcomes) >= FLOORS[name], f"{name}: {ok}/{len(report.outcomes)}; by class {report.by_class()}"
 
 
-def test_unanswerable_questions_are_mostly_refused(reports):
-    """On the blind test split, at least two in five questions the material cannot answer
-    get an abstention (measured: half)."""
-    rates = reports["test"].rates()
-    assert rates["unanswerable_answered"] <= 0.6
+def test_confident_answers_are_trustworthy(reports):
+    """On the blind test split, «høy» answers are almost always right and answer almost no
+    unanswerable question, so the confidence tells the reader something (measured: 51 of
+    57 right, 1 unanswerable)."""
+    high = reports["test"].by_confidence()["høy"]
+    assert high["right"] / high["n"] >= 0.8 and high["unanswerable"] <= 3
 
 
 @pytest.mark.parametrize("case", REGRESSIONS, ids=[q["id"] for q in REGRESSIONS])
