@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from assistant import lexicon
 from assistant.models import Answer, Citation
 from assistant.people import PeopleResult
 from assistant.tuning import ANSWER_CHARS, MAX_CITED_CHARS, SHORTENED_CHARS
@@ -181,8 +182,6 @@ def counted(items: list[str], section: str, n: int) -> str:
 
 def negated(text: str) -> bool:
     """The sentence denies something («ikke», «ingen», «aldri» …)."""
-    from assistant import lexicon
-
     return any(w in lexicon.DENIALS for w in re.findall(r"\w+", text.lower()))
 
 

@@ -117,17 +117,16 @@ def proper_names(question: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-_PART_SPLIT = None
+@lru_cache(maxsize=1)
+def _part_split() -> re.Pattern:
+    words = "|".join(sorted(map(re.escape, lexicon.QUESTION_WORDS), key=len, reverse=True))
+    return re.compile(rf"(?:,?\s+og\s+|\?\s+)(?=(?:{words})\b)", re.I)
 
 
 def split_parts(question: str) -> list[str]:
     """A question with two questions in it («Hvem var X, og hvor stor var Y?», «Når …? Hvem …?»)
     as its parts; one part otherwise. A part starts at a question word after «og» or a «?»."""
-    global _PART_SPLIT
-    if _PART_SPLIT is None:
-        words = "|".join(sorted(map(re.escape, lexicon.QUESTION_WORDS), key=len, reverse=True))
-        _PART_SPLIT = re.compile(rf"(?:,?\s+og\s+|\?\s+)(?=(?:{words})\b)", re.I)
-    parts = [p.strip(" ,") for p in _PART_SPLIT.split(question) if p.strip(" ,?")]
+    parts = [p.strip(" ,") for p in _part_split().split(question) if p.strip(" ,?")]
     if len(parts) < 2 or any(len(re.findall(r"\w+", p)) < 2 for p in parts):
         return [question]
     return [p if p.endswith("?") else p + "?" for p in parts]

@@ -148,10 +148,10 @@ class Assistant:
 
     # --- internals ------------------------------------------------------------------
 
-    def standalone(self, question: str, turns: list[Turn]) -> tuple[str, bool]:
+    def standalone(self, question: str, turns: list[Turn], query: Query | None = None) -> tuple[str, bool]:
         """The question with the previous one in front when it leans on it (a follow-up)."""
         previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
-        followup = previous is not None and _is_followup(parse(question))
+        followup = previous is not None and _is_followup(query or parse(question))
         return (f"{previous} {question}" if followup else question), followup
 
     def records_answer(self, question: str, turns: list[Turn]):
@@ -159,8 +159,10 @@ class Assistant:
         to the material: it is not about people in roles, or it names things the records do
         not hold but the text does («Hvem arrangerte seminaret?»)."""
         query = parse(question)
+        return self._records(query, turns, *self.standalone(question, turns, query))
+
+    def _records(self, query: Query, turns: list[Turn], standalone: str, followup: bool):
         context = self._context_names(turns)
-        standalone, followup = self.standalone(question, turns)
         result = self.people.answer(query, context)
         if result is None and followup:
             result = self.people.answer(parse(standalone), context)
@@ -179,10 +181,10 @@ class Assistant:
 
     def _single(self, question: str, turns: list[Turn], started: float) -> Evidence:
         query = parse(question)
-        standalone, _ = self.standalone(question, turns)
+        standalone, followup = self.standalone(question, turns, query)
 
         t0 = time.perf_counter()
-        result = self.records_answer(question, turns)
+        result = self._records(query, turns, standalone, followup)
         cites = compose.Citations(self.generation.chunks)
         if result is not None:
             if result.abstained or not result.lines:
