@@ -85,10 +85,6 @@ class Expander:
         """The index has this stem as a word or as the head of a compound."""
         return stem in self.vocabulary or (len(stem) >= MIN_HEAD and stem in self._heads)
 
-    @property
-    def available(self) -> bool:
-        return bool(self._thesaurus)
-
     def related(self, text: str) -> dict[str, frozenset[str]]:
         """For each content word of ``text`` (by its stem): stems of its lemma and synonyms
         that occur in the index, the word's own stem excluded."""

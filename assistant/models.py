@@ -2,7 +2,7 @@
 numbered citations, serialised exactly as ../shared/CONTRACT.md describes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,4 +58,3 @@ class Evidence:
     passages: list[int]
     offline: Answer
     people: bool = False
-    parts: list["Evidence"] = field(default_factory=list)  # a multi-part question's parts

@@ -49,14 +49,15 @@ class Candidate:
         return float(self.features[SENTENCE_FEATURES.index(name)])
 
 
-def _present(term: str, words: set[str]) -> bool:
-    """Exact, a typo or nynorsk form of a long word, or part of a compound."""
+def _present(term: str, words: set[str], typos: bool = True) -> bool:
+    """Exact, part of a compound, or (with ``typos``) a typo or nynorsk form of a long word."""
     if term in words:
         return True
     if len(term) < 5:
         return False
     return any(
-        (len(w) > len(term) + 2 and (w.startswith(term) or w.endswith(term))) or stem_quality(term, w) for w in words
+        (len(w) > len(term) + 2 and (w.startswith(term) or w.endswith(term))) or (typos and stem_quality(term, w))
+        for w in words
     )
 
 
@@ -176,13 +177,7 @@ class Retriever:
     def holds(term: str, words: set[str], *, typos: bool = True) -> bool:
         """The term is among the words (exactly, as a typo of a long word, or a compound part);
         without ``typos`` only exactly or as a compound part (a place name is not a typo of another one)."""
-        if typos:
-            return _present(term, words)
-        return term in words or (len(term) >= 5 and any(len(w) > len(term) + 2 and (w.startswith(term) or w.endswith(term)) for w in words))
-
-    def passage_coverage(self, terms: list[str], position: int) -> float:
-        """Coverage of the question's terms by a whole passage (its heading included)."""
-        return self.coverage(terms, self._chunk_terms[position])
+        return _present(term, words, typos)
 
     def unknown_share(self, terms: list[str], holds, related: dict[str, frozenset[str]] | None = None) -> float:
         """The idf-weighted share of question terms the index holds nowhere, neither the

@@ -20,7 +20,7 @@ import numpy as np
 from assistant import answer as compose
 from assistant import lexicon
 from assistant.answerers import Answerer, answerer_for
-from assistant.decide import ANSWER_FEATURES, Decision
+from assistant.decide import Decision
 from assistant.errors import MAX_QUESTION_CHARS, BadHistory, EmptyQuestion, IndexUnusable, QuestionTooLong
 from assistant.language import norwegian_share
 from assistant.models import Answer, Evidence, Turn
@@ -44,8 +44,6 @@ class Ranking:
     question: str
     hits: list[Hit]
     candidates: list[Candidate]
-    answer_row: np.ndarray  # decide.ANSWER_FEATURES
-    p_answer: float
     terms: list[str]
     confidence: str | None = None  # «høy», «middels», or None: abstain
     unknown: float = 0.0  # share of the asked-about terms the material never uses (decide.Decision.confidence)
@@ -118,7 +116,7 @@ class Assistant:
         })
         passages = [p for e in evidences for p in e.passages]
         return Evidence(question, question, turns, list(dict.fromkeys(passages)), answer,
-                        people=all(e.people for e in evidences), parts=evidences)
+                        people=all(e.people for e in evidences))
 
     def ranking(self, question: str) -> Ranking:
         """Candidate sentences for a standalone question, ranked by the fitted sentence model,
@@ -131,7 +129,7 @@ class Assistant:
         related = self.expander.related(normalised)
         candidates = retriever.candidates(hits, vector, terms, related, normalised)
         if not candidates:
-            return Ranking(question, hits, [], np.zeros(len(ANSWER_FEATURES)), 0.0, terms)
+            return Ranking(question, hits, [], terms)
         probabilities = self.decision.sentence.probability(np.stack([c.features for c in candidates]))
         ranked = sorted(
             (Candidate(c.position, c.start, c.end, c.features, float(p)) for c, p in zip(candidates, probabilities)),
@@ -144,7 +142,7 @@ class Assistant:
         names = {s for n in proper_names(question) for s in analyze(n)}
         asked = [t for t in terms if t not in names] or terms
         unknown = retriever.unknown_share(asked, self.expander.holds, related)
-        return Ranking(question, hits, ranked, row, p, terms, self.decision.confidence(p, unknown, norwegian), unknown)
+        return Ranking(question, hits, ranked, terms, self.decision.confidence(p, unknown, norwegian), unknown)
 
     # --- internals ------------------------------------------------------------------
 
@@ -282,7 +280,6 @@ class Assistant:
                 n = cites.cite(best.position, raw)
                 return compose.no_by_evidence(raw, n), "middels"
             if query.names:  # the name is there, word for word: quote the list item that has it
-                raw = best.text(self.generation.chunks)
                 n = cites.cite(best.position, raw)
                 section = self.generation.chunks[best.position].section
                 return compose.yes_named(raw, query.names, section, n, confidence), confidence
