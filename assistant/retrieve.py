@@ -101,9 +101,12 @@ class Retriever:
         self.fusion = fusion
         self._embedder = embedder
         self._lock = threading.Lock()
-        self._by_id = {c.id: i for i, c in enumerate(self.chunks)}
+        self._by_id = {row: i for i, row in enumerate(generation.row_ids())}
         self._index = VectorStoreIndex.from_vector_store(store.vector_store(collection), embed_model=embedder)
-        self._dense = self._index.as_retriever(similarity_top_k=min(DENSE_TOP, len(self.chunks)))
+        # The collection may also hold rows of an ingest in progress; retrieve this generation's only.
+        self._dense = self._index.as_retriever(
+            similarity_top_k=min(DENSE_TOP, len(self.chunks)), filters=store.live_filter(sorted(set(generation.doc_keys.values())))
+        )
         self._chunk_terms = [set(analyze(c.embed_text)) for c in self.chunks]
         df = Counter(t for terms in self._chunk_terms for t in terms)
         n = len(self.chunks)

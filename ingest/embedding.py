@@ -80,3 +80,10 @@ def load_token_counter(settings: Settings) -> Callable[[str], list]:
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot load the tokenizer of '{model}': {str(exc).splitlines()[0]}") from None
     return lambda text: tokenizer.encode(text, add_special_tokens=False)
+
+
+def load_encoder(settings: Settings, *, threads: int | None = None):
+    """The passage encoder for ingest: token states and pooled vectors from one forward pass."""
+    from ingest.st_encoder import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder(resolve_model(settings), threads=threads)

@@ -4,6 +4,11 @@ participant records. Chroma holds the same passage vectors for dense retrieval.
 
 A new generation is written beside the old one; replacing ``manifest.json`` (an atomic
 rename) is the swap, so an interrupted ingest leaves the previous index in use.
+
+Chroma keeps one collection per index folder. Its rows are keyed by document *version*
+(``doc_key``: name and content hash), so an ingest adds the rows of new and changed
+documents next to the rows in use, and each generation retrieves only its own versions;
+rows no generation uses are deleted after the swap.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from ingest.keyword import KeywordIndex
 from ingest.participants import Participant, Period
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: one Chroma collection with versioned rows; vectors as .npy
 
 
 @dataclass
@@ -71,6 +76,20 @@ def collection_prefix(index_dir: Path) -> str:
     return "bp_" + hashlib.sha1(str(index_dir.resolve()).encode()).hexdigest()[:10] + "_"
 
 
+def collection_name(index_dir: Path) -> str:
+    return collection_prefix(index_dir) + "passages"
+
+
+def doc_key(name: str, sha256: str) -> str:
+    """One version of one document: its rows in Chroma carry this key."""
+    return f"{name}@{sha256[:16]}"
+
+
+def row_id(chunk_id: str, key: str) -> str:
+    """A passage's Chroma id: the chunk id within one version of its document."""
+    return f"{chunk_id}.{key.rsplit('@', 1)[1]}"
+
+
 @dataclass
 class Generation:
     """Everything the assistant needs besides Chroma, loaded into memory."""
@@ -83,33 +102,42 @@ class Generation:
     participants: list[Participant]
     periods: dict[str, Period] = field(default_factory=dict)  # project period per participant file
     keyword: KeywordIndex | None = None
+    doc_keys: dict[str, str] = field(default_factory=dict)  # document name -> its version's key
+
+    def row_ids(self) -> list[str]:
+        """Each chunk's id in Chroma, in chunk order."""
+        return [row_id(c.id, self.doc_keys[c.document]) for c in self.chunks]
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=False)
+        """Write the generation into ``folder`` (vector files already streamed there are kept)."""
+        folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for chunk in self.chunks:
                 fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-        np.savez(
-            folder / "vectors.npz",
-            chunk_vectors=self.chunk_vectors,
-            sentence_vectors=self.sentence_vectors,
-            sentence_chunk=self.sentence_chunk,
-            sentence_spans=self.sentence_spans,
-        )
+        for name in ("chunk_vectors", "sentence_vectors"):
+            array = getattr(self, name)
+            target = folder / f"{name}.npy"
+            if not (isinstance(array, np.memmap) and Path(array.filename).resolve() == target.resolve()):
+                np.save(target, np.asarray(array, dtype=np.float32))
+        np.savez(folder / "sentences.npz", sentence_chunk=self.sentence_chunk, sentence_spans=self.sentence_spans)
         people = {
             "participants": [p.model_dump() for p in self.participants],
             "periods": {k: v.model_dump() for k, v in self.periods.items()},
+            "doc_keys": self.doc_keys,
         }
         (folder / "participants.json").write_text(json.dumps(people, ensure_ascii=False, indent=1))
         assert self.keyword is not None
         self.keyword.save(folder / "keyword")
 
     @classmethod
-    def load(cls, folder: Path, *, with_keyword: bool = True) -> "Generation":
+    def load(cls, folder: Path, *, with_keyword: bool = True, mmap: bool = False) -> "Generation":
+        """``mmap``: leave the vectors on disk (ingest reads only the rows it reuses)."""
         try:
             with open(folder / "chunks.jsonl", encoding="utf-8") as fh:
                 chunks = [Chunk(**json.loads(line)) for line in fh if line.strip()]
-            arrays = np.load(folder / "vectors.npz")
+            mode = "r" if mmap else None
+            arrays = {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in ("chunk_vectors", "sentence_vectors")}
+            arrays.update(np.load(folder / "sentences.npz"))
             people = json.loads((folder / "participants.json").read_text())
             keyword = KeywordIndex.load(folder / "keyword") if with_keyword else None
         except (OSError, ValueError, KeyError) as exc:
@@ -123,6 +151,7 @@ class Generation:
             participants=[Participant(**p) for p in people["participants"]],
             periods={k: Period(**v) for k, v in people["periods"].items()},
             keyword=keyword,
+            doc_keys=people["doc_keys"],
         )
 
 

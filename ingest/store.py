@@ -1,8 +1,10 @@
 """The only module that talks to Chroma: an embedded PersistentClient under the
 index folder by default, or a Chroma server when ASSISTANT_CHROMA_HOST is set.
 
-Each ingest writes a new collection and the manifest then points at it, so a failed
-run never touches the collection in use. Telemetry is off and no collection ever gets
+One collection per index folder holds the passages of every document version in use
+(see ``ingest.index``): an ingest upserts only new and changed documents' rows, and
+deletes rows no generation uses after the manifest swap, so a failed run never touches
+what the generation in use retrieves. Telemetry is off and no collection ever gets
 Chroma's default embedding function (it would download a model): vectors come from us.
 """
 from __future__ import annotations
@@ -36,20 +38,26 @@ def connect(settings: Settings, index_dir: Path):
         raise IndexUnusable(f"cannot open the Chroma store at {where}: {str(exc).splitlines()[0]}") from None
 
 
-def write_collection(client, name: str, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict], documents: Sequence[str]) -> None:
-    """Create ``name`` afresh (cosine space) and store the given vectors in batches."""
-    existing = {c.name if hasattr(c, "name") else c for c in client.list_collections()}
-    if name in existing:
-        client.delete_collection(name)
-    collection = client.create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+def ensure_collection(client, name: str):
+    """The index's collection (cosine space), created on first use."""
+    return client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+
+
+def upsert(collection, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict], documents: Sequence[str]) -> None:
+    """Store passages; re-running after an interrupted ingest overwrites its leftovers."""
     for start in range(0, len(ids), BATCH):
         stop = start + BATCH
-        collection.add(
+        collection.upsert(
             ids=list(ids[start:stop]),
-            embeddings=vectors[start:stop].tolist(),
+            embeddings=np.asarray(vectors[start:stop], dtype=np.float32),
             metadatas=list(metadatas[start:stop]),
             documents=list(documents[start:stop]),
         )
+
+
+def delete_other_documents(collection, keep: Sequence[str]) -> None:
+    """Drop the rows of document versions no longer in use (replaced, removed or left by a failed run)."""
+    collection.delete(where={"doc_key": {"$nin": list(keep)}})
 
 
 def open_collection(client, name: str):
@@ -57,6 +65,13 @@ def open_collection(client, name: str):
         return client.get_collection(name, embedding_function=None)
     except Exception:  # NotFoundError in 1.x, ValueError in older clients
         raise IndexUnusable(f"the Chroma collection '{name}' is missing; run 'python -m ingest' again") from None
+
+
+def live_filter(doc_keys: Sequence[str]):
+    """A llama-index filter that keeps retrieval to one generation's document versions."""
+    from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+
+    return MetadataFilters(filters=[MetadataFilter(key="doc_key", value=list(doc_keys), operator=FilterOperator.IN)])
 
 
 def vector_store(collection):

@@ -100,26 +100,48 @@ def test_unchanged_corpus_is_not_embedded_again(mini_corpus, tmp_path, model_dir
     assert before == (tmp_path / "index" / "manifest.json").read_text()
 
 
-def test_changed_file_is_replaced_and_removed_file_removed(mini_corpus, tmp_path, model_dir):
-    """Editing one file re-embeds only its new text; deleting a file drops its passages."""
+def _rows(index: Path) -> dict[str, str]:
+    """Chroma's rows for an index folder: id -> document version key."""
+    from ingest import store
+    from ingest.index import collection_name
+    from ingest.settings import Settings
+
+    client = store.connect(Settings(index_dir=index, chroma_host=None), index)
+    got = store.open_collection(client, collection_name(index)).get(include=["metadatas"])
+    return {i: m["doc_key"] for i, m in zip(got["ids"], got["metadatas"])}
+
+
+def test_changed_file_is_replaced_and_removed_file_removed(mini_corpus, tmp_path, model_dir, monkeypatch):
+    """Editing one file re-embeds only its new passage and upserts only that file's rows;
+    deleting a file drops its passages from the index and from Chroma."""
+    from ingest import store
+
     settings = make_settings(mini_corpus, tmp_path / "index")
     (mini_corpus / "ekstra.md").write_text("# Ekstra\n\nEt vedlegg om Nordby bibliotek.\n")
     ingest(settings, progress=False)
+    written: list[str] = []
+    real_upsert = store.upsert
+    monkeypatch.setattr(store, "upsert", lambda collection, ids, **kw: (written.extend(ids), real_upsert(collection, ids, **kw)))
     (mini_corpus / "rapport.md").write_text(MINI_REPORT.replace("tre medlemmer", "fem medlemmer"))
     changed = ingest(settings, progress=False)
-    texts = " ".join(c.text for c in load_current(tmp_path / "index")[1].chunks)
-    assert "fem medlemmer" in texts and "tre medlemmer" not in texts
-    assert 0 < changed.embedded <= 3  # the edited passage and its sentence, not the whole corpus
-    (mini_corpus / "ekstra.md").unlink()
-    ingest(settings, progress=False)
     manifest, generation = load_current(tmp_path / "index")
-    assert ["rapport.md"] == sorted(manifest.files)
+    texts = " ".join(c.text for c in generation.chunks)
+    assert "fem medlemmer" in texts and "tre medlemmer" not in texts
+    assert 1 == changed.embedded  # the edited passage, not the whole corpus
+    assert (0, 1, 1, 0) == (changed.new, changed.changed, changed.kept, changed.removed)
+    assert written and all(_rows(tmp_path / "index")[i].startswith("rapport.md@") for i in written)
+    assert sorted(_rows(tmp_path / "index")) == sorted(generation.row_ids())  # the old version's rows are gone
+    (mini_corpus / "ekstra.md").unlink()
+    removed = ingest(settings, progress=False)
+    manifest, generation = load_current(tmp_path / "index")
+    assert ["rapport.md"] == sorted(manifest.files) and 1 == removed.removed
     assert {"rapport.md"} == {c.document for c in generation.chunks}
+    assert sorted(_rows(tmp_path / "index")) == sorted(generation.row_ids())
     assert 1 == len(list((tmp_path / "index").glob("gen-*")))
 
 
 def test_failed_ingest_keeps_the_previous_index(mini_corpus, tmp_path, model_dir, monkeypatch):
-    """A crash while writing the new collection leaves the old index in use and answering."""
+    """A crash while the new passages stream into Chroma leaves the old index in use and answering."""
     from assistant.service import Assistant
     from ingest import store
 
@@ -131,13 +153,45 @@ def test_failed_ingest_keeps_the_previous_index(mini_corpus, tmp_path, model_dir
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "write_collection", crash)
+    monkeypatch.setattr(store, "upsert", crash)
     with pytest.raises(KeyboardInterrupt):
         ingest(settings, progress=False)
     monkeypatch.undo()
     assert before == Manifest.read(tmp_path / "index")
     answer = Assistant(settings).ask("Hvor ble prosjektet Lesekroken gjennomført?")
     assert "Testby" in answer.answer
+
+
+def test_crash_before_the_swap_hides_the_new_rows(mini_corpus, tmp_path, model_dir, monkeypatch):
+    """The new version's rows are in Chroma but the manifest was not swapped: the index in use
+    retrieves only its own rows; the next ingest completes and removes the leftovers."""
+    from assistant.service import Assistant
+
+    settings = make_settings(mini_corpus, tmp_path / "index")
+    ingest(settings, progress=False)
+    before = Manifest.read(tmp_path / "index")
+    (mini_corpus / "rapport.md").write_text(MINI_REPORT.replace("Testby", "Sørby"))
+
+    def crash(self, index_dir):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Manifest, "write", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(settings, progress=False)
+    monkeypatch.undo()
+    assert before == Manifest.read(tmp_path / "index")
+    assert 2 == len({key for key in _rows(tmp_path / "index").values()})  # both versions are stored
+    from llama_index.core.schema import QueryBundle
+
+    assistant = Assistant(settings)
+    query = QueryBundle(query_str="Sørby kommune", embedding=assistant.retriever.embed_query("Sørby kommune").tolist())
+    dense = assistant.retriever._dense.retrieve(query)  # the Chroma query itself, before any mapping
+    assert dense and {n.node.node_id for n in dense} <= set(assistant.generation.row_ids())
+    assert "Testby" in assistant.ask("Hvor ble prosjektet Lesekroken gjennomført?").answer
+    ingest(settings, progress=False)
+    manifest, generation = load_current(tmp_path / "index")
+    assert sorted(_rows(tmp_path / "index")) == sorted(generation.row_ids())
+    assert "Sørby" in Assistant(settings).ask("Hvor ble prosjektet Lesekroken gjennomført?").answer
 
 
 BAD_INPUT = {
