@@ -29,7 +29,9 @@ from ingest.settings import Settings
 from ingest.sources import list_corpus, read_participants, read_sections
 
 
-CHUNKING = f"{CHUNK_TOKENS}/{CHUNK_OVERLAP}/v1"
+# How documents are read and chunked; an index built another way reads every document
+# again. v2: PDF sections per heading and page («side N»), tables as Markdown tables.
+CHUNKING = f"{CHUNK_TOKENS}/{CHUNK_OVERLAP}/v2"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def ingest(settings: Settings, *, progress: bool = True) -> Summary:
         old is not None
         and old.embed_model == settings.embed_model
         and old.chroma == chroma_mode
+        and old.chunking == CHUNKING
         and {k: v.sha256 for k, v in old.files.items()} == hashes
         and generation_dir(index_dir, old.generation).is_dir()
     ):
