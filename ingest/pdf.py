@@ -23,9 +23,13 @@ from ingest.errors import CorpusError
 # the guide in tests/data/tillegg (18/14/12 pt over 11 pt).
 HEADING_SCALE = 1.05
 MAX_HEADING_CHARS = 150
-# Cells of a table row stand this many spaces apart in layout-mode text; prose has one.
+# Cells of a table row stand two or more spaces apart in layout-mode text; prose has one.
 _CELL = re.compile(r"\S+(?: \S+)*")
 _LIST_ITEM = re.compile(r"^(?:[•▪◦·\-–*]|\d+[.)])\s")
+_LIST_MARK = re.compile(r"^(?:[•▪◦·\-–*]|\d+[.)]|[a-z][.)])$")  # Word sets a list's mark a tab before its text
+# Cells longer than this on average are prose side by side (a page in two columns), not a
+# table; such a page is read in pypdf's plain mode, which keeps a column's lines together.
+MAX_CELL_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -118,10 +122,18 @@ def _read_pages(reader) -> list[_Page]:
 
 def _layout_lines(page) -> list[str]:
     try:
-        text = page.extract_text(extraction_mode="layout")
+        lines = [line.rstrip() for line in (page.extract_text(extraction_mode="layout") or "").splitlines()]
     except Exception:  # layout mode is young and trips on some fonts; the plain text still reads
-        text = page.extract_text()
-    return [line.rstrip() for line in (text or "").splitlines()]
+        lines = []
+    text = [line for line in lines if line.strip()]
+    side_by_side = [line for line in text if _is_prose_row(_cells(line))]
+    if not text or len(side_by_side) >= 0.3 * len(text):
+        lines = [line.rstrip() for line in (page.extract_text() or "").splitlines()]
+    return lines
+
+
+def _is_prose_row(cells: list[tuple[int, int, str]]) -> bool:
+    return len(cells) >= 2 and sum(len(text) for _, _, text in cells) / len(cells) > MAX_CELL_CHARS
 
 
 def _edge_lines(lines: list[str], n: int = 2) -> list[str]:
@@ -202,7 +214,7 @@ def _table_at(lines: list[str], start: int) -> tuple[list[list[str]], int]:
     or no rows. Rows may stand a blank line apart; every column must share a stretch of
     the line across all rows, whether the cells are left, right or centre aligned."""
     first = _cells(lines[start])
-    if len(first) < 2:
+    if len(first) < 2 or _is_prose_row(first):
         return [], start
     rows = [first]
     spans = [(s, e) for s, e, _ in first]  # the stretch each column shares across rows so far
@@ -215,7 +227,7 @@ def _table_at(lines: list[str], start: int) -> tuple[list[list[str]], int]:
                 break
             continue
         cells = _cells(lines[i])
-        if len(cells) != len(first):
+        if len(cells) != len(first) or _is_prose_row(cells):
             break
         shared = [(max(s, cs), min(e, ce)) for (s, e), (cs, ce, _) in zip(spans, cells)]
         if any(s >= e for s, e in shared):
@@ -224,7 +236,7 @@ def _table_at(lines: list[str], start: int) -> tuple[list[list[str]], int]:
         spans = shared
         i += 1
         end = i
-    if len(rows) < 2:
+    if len(rows) < 2 or (len(first) == 2 and all(_LIST_MARK.match(row[0][2]) for row in rows)):  # a list
         return [], start
     return [[text for _, _, text in row] for row in rows], end
 
