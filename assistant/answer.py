@@ -10,7 +10,7 @@ from assistant import lexicon
 from assistant.models import Answer, Citation
 from assistant.people import PeopleResult
 from assistant.tuning import ANSWER_CHARS, MAX_CITED_CHARS, SHORTENED_CHARS
-from ingest.chunking import Chunk
+from ingest.chunking import Chunk, last_heading
 from ingest.keyword import fold
 from ingest.participants import Participant
 
@@ -53,7 +53,7 @@ class Citations:
                     n=n,
                     document=chunk.document,
                     section=chunk.section,
-                    text=f"{chunk.section.split(' > ')[-1]}\n\n{passage(chunk.text, quotes)}",
+                    text=f"{last_heading(chunk.section)}\n\n{passage(chunk.text, quotes)}",
                     chunk_id=chunk.id,
                     quote="\n".join(quotes),
                 )
@@ -157,7 +157,7 @@ def yes_named(sentence: str, names: list[str] | tuple[str, ...], section: str, n
     found = [i for i in items if any(w in fold(i) for w in wanted)]
     if not found:
         return yes(with_marker(sentence.strip(), f"[{n}]"), confidence)
-    heading = section.split(" > ")[-1]
+    heading = last_heading(section)
     lead = "Ja" if confidence == "høy" else "Trolig ja"
     return f"{lead}, materialet nevner {', '.join(f'«{i}»' for i in found)} under «{heading}» [{n}]."
 
@@ -176,7 +176,7 @@ def enumeration(sentence: str) -> list[str]:
 
 def counted(items: list[str], section: str, n: int) -> str:
     """«Materialet nevner 7 under «I egne kommuner»: A, B, … [1].»"""
-    heading = section.split(" > ")[-1]
+    heading = last_heading(section)
     return f"Materialet nevner {len(items)} under «{heading}»: {', '.join(items)} [{n}]."
 
 
@@ -192,7 +192,7 @@ def no_by_evidence(sentence: str, n: int) -> str:
 def no(names: list[str], section: str, n: int) -> str:
     """«Nei»: the material answers around the question but never names what it asks about."""
     what = " eller ".join(names)
-    heading = section.split(" > ")[-1]
+    heading = last_heading(section)
     return (f"Nei, så langt materialet viser: det nevner ikke {what}. "
             f"Det som er nevnt, står under «{heading}» [{n}].")
 

@@ -20,7 +20,7 @@ from assistant import lexicon
 from assistant.decide import SENTENCE_FEATURES, log_chars
 from assistant.query import has_phrase, stem_quality
 from assistant.tuning import DENSE_TOP, KEYWORD_TOP, MIN_HEAD, RRF_K
-from ingest.chunking import Chunk
+from ingest.chunking import Chunk, last_heading
 from ingest.index import Generation
 from ingest.keyword import analyze, fold
 
@@ -207,7 +207,7 @@ class Retriever:
         rows: list[dict] = []
         for rank, hit in enumerate(hits):
             chunk = self.chunks[hit.position]
-            heading = fold(chunk.section.split(" > ")[-1])
+            heading = fold(last_heading(chunk.section))
             passage = {
                 "passage_score": hit.score / best_hit, "passage_rank": 1 / (1 + rank),
                 "passage_cover": self.coverage(terms, self._chunk_terms[hit.position]),

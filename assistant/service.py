@@ -28,6 +28,7 @@ from assistant.people import People, PeopleResult
 from assistant.query import Query, normalise, parse, proper_names, split_parts
 from assistant.retrieve import Candidate, Hit, Retriever
 from assistant.tuning import SECOND_SENTENCE_SHARE, SENTENCE_PASSAGES
+from ingest.chunking import last_heading
 from ingest.keyword import analyze
 from ingest.participants import Participant
 from ingest.settings import Settings
@@ -392,7 +393,7 @@ def _standalone(sentence: str, section: str) -> str:
     sentence = sentence.strip()
     if sentence.endswith((".", "!", "?")):
         return sentence
-    heading = section.split(" > ")[-1]
+    heading = last_heading(section)
     return f"{heading}: {sentence}."
 
 

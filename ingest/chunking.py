@@ -40,6 +40,19 @@ class Chunk:
         return hashlib.sha1(self.embed_text.encode()).hexdigest()
 
 
+# The last part of a PDF section's path: the page the text is on (ingest.sources.page_label).
+_PAGE = re.compile(r"^side \d+$")
+
+
+def last_heading(section: str) -> str:
+    """The innermost heading of a section path. A PDF's page («… > Besøk > side 2») says
+    where the text is, not what it is about, so it is passed over («Besøk»)."""
+    parts = section.split(" > ")
+    while len(parts) > 1 and _PAGE.match(parts[-1]):
+        parts.pop()
+    return parts[-1]
+
+
 def stable_id(*parts: object) -> str:
     return hashlib.sha1("\x00".join(map(str, parts)).encode()).hexdigest()[:20]
 
@@ -52,10 +65,20 @@ _ABBREVIATIONS = {
 }
 
 
+# A Markdown table: its rows, and the rule under its header row.
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|(?:\s*:?-{3,}:?\s*\|)+\s*$")
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences in a passage: lines (list items) and sentence ends."""
+    """Character spans of the sentences in a passage: lines (list items, table rows) and
+    sentence ends. A table row is one sentence; the rule under a table's header is none."""
     spans: list[tuple[int, int]] = []
     for line in re.finditer(r"[^\n]+", text):
+        if _TABLE_ROW.match(line.group()):
+            if not _TABLE_RULE.match(line.group()):
+                spans.append(_trim(text, line.start(), line.end()))
+            continue
         start = line.start()
         for end_match in _SENTENCE_END.finditer(line.group()):
             end = line.start() + end_match.start()
@@ -93,7 +116,12 @@ def chunk_sections(sections: Iterable[Section], count_tokens: Callable[[str], li
     for section in sections:
         heading = section.heading
         budget_text = f"{heading}\n\n{section.text}"
-        pieces = [section.text] if len(count_tokens(budget_text)) <= CHUNK_TOKENS else splitter.split_text(section.text)
+        if len(count_tokens(budget_text)) <= CHUNK_TOKENS:
+            pieces = [section.text]
+        elif not any(_TABLE_ROW.match(line) for line in section.text.splitlines()):
+            pieces = splitter.split_text(section.text)
+        else:
+            pieces = _split_with_tables(section.text, splitter.split_text, count_tokens)
         for i, piece in enumerate(pieces):
             chunks.append(
                 Chunk(
@@ -105,6 +133,55 @@ def chunk_sections(sections: Iterable[Section], count_tokens: Callable[[str], li
                 )
             )
     return chunks
+
+
+def _split_with_tables(text: str, split_prose: Callable[[str], list[str]], count_tokens: Callable[[str], list]) -> list[str]:
+    """Pieces of a long section that holds Markdown tables: prose is split on sentences,
+    a table between rows, each piece of it under the table's header row again. The end
+    of one block and the start of the next share a piece when they fit together."""
+    pieces: list[tuple[int, str]] = []
+    for n, (is_table, block) in enumerate(_blocks(text)):
+        parts = _split_table(block, split_prose, count_tokens) if is_table else split_prose(block)
+        for part in parts:
+            if pieces and pieces[-1][0] != n and len(count_tokens(f"{pieces[-1][1]}\n\n{part}")) <= CHUNK_TOKENS:
+                pieces[-1] = (n, f"{pieces[-1][1]}\n\n{part}")
+            else:
+                pieces.append((n, part))
+    return [piece for _, piece in pieces]
+
+
+def _blocks(text: str) -> list[tuple[bool, str]]:
+    """The text as runs of prose and of table rows, in order: (is_table, text)."""
+    blocks: list[tuple[bool, list[str]]] = []
+    for line in text.splitlines():
+        is_table = bool(_TABLE_ROW.match(line))
+        if blocks and blocks[-1][0] == is_table:
+            blocks[-1][1].append(line)
+        else:
+            blocks.append((is_table, [line]))
+    return [(is_table, "\n".join(lines).strip("\n")) for is_table, lines in blocks if "".join(lines).strip()]
+
+
+def _split_table(table: str, split_prose: Callable[[str], list[str]], count_tokens: Callable[[str], list]) -> list[str]:
+    """Whole rows per piece, as many as fit, each piece starting with the header row."""
+    lines = table.splitlines()
+    head = lines[:2] if len(lines) > 2 and _TABLE_RULE.match(lines[1]) else []
+    pieces: list[str] = []
+    rows: list[str] = []
+    for row in lines[len(head):]:
+        if len(count_tokens("\n".join([*head, row]))) > CHUNK_TOKENS:  # one row longer than a piece
+            if rows:
+                pieces.append("\n".join([*head, *rows]))
+                rows = []
+            pieces.extend(split_prose(row))
+        elif rows and len(count_tokens("\n".join([*head, *rows, row]))) > CHUNK_TOKENS:
+            pieces.append("\n".join([*head, *rows]))
+            rows = [row]
+        else:
+            rows.append(row)
+    if rows or not pieces:
+        pieces.append("\n".join([*head, *rows]))
+    return pieces
 
 
 def participant_chunks(data: ParticipantFile, document: str) -> list[Chunk]:

@@ -33,8 +33,13 @@ from ingest.settings import Settings
 from ingest.sources import list_corpus, read_participants, read_sections
 
 POOL_HEADING = False  # with the heading's tokens: dev 218.6 vs 221.5 of 367 right, top-1 0.566 vs 0.577 (README «Innlesing»)
-# v2: sentence vectors are pooled from the passage's own token states, not encoded apart.
-CHUNKING = f"{CHUNK_TOKENS}/{CHUNK_OVERLAP}/v2" + ("h" if POOL_HEADING else "")
+# How documents are read and chunked: an index read another way reads every document again
+# (v2: PDF sections per heading and page «side N», tables as Markdown tables) ...
+READING = f"{CHUNK_TOKENS}/{CHUNK_OVERLAP}/v2"
+# ... and how vectors are made: an index embedded another way embeds every passage again
+# (pooled-1: sentence vectors pooled from the passage's own token states, not encoded apart).
+VECTORS = "pooled-1" + ("h" if POOL_HEADING else "")
+CHUNKING = f"{READING}|{VECTORS}"
 EMBED_BATCH = 16  # passages per forward pass; longest first, so little padding
 CHROMA_BATCH = 256  # rows per Chroma upsert: memory stays flat while vectors stream in
 
@@ -75,15 +80,16 @@ def ingest(settings: Settings, *, progress: bool | Progress = True) -> Summary:
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     files, skipped = list_corpus(corpus_dir)
     chroma_mode = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "embedded"
-    old = _compatible_manifest(index_dir, settings, chroma_mode)
+    old = _compatible_manifest(index_dir, settings, chroma_mode)  # its vectors can be reused
+    same_reading = old is not None and old.chunking == CHUNKING  # and its chunks and Chroma rows too
     hashes = {f.name: f.sha256 for f in files}
     before = {k: v.sha256 for k, v in old.files.items()} if old else {}
     new = [n for n in hashes if n not in before]
-    changed = [n for n in hashes if n in before and before[n] != hashes[n]]
+    changed = [n for n in hashes if n in before and (before[n] != hashes[n] or not same_reading)]
     removed = [n for n in before if n not in hashes]
     kept = len(hashes) - len(new) - len(changed)
     counts = (len(new), len(changed), kept, len(removed))
-    if old is not None and not (new or changed or removed):
+    if same_reading and not (new or changed or removed):
         c = old.counts
         return Summary(c["documents"], c["sections"], c["chunks"], c["participants"], 0,
                        time.perf_counter() - started, True, tuple(skipped), *counts)
@@ -91,7 +97,7 @@ def ingest(settings: Settings, *, progress: bool | Progress = True) -> Summary:
     # Read and validate everything before writing anything; a document whose bytes are
     # unchanged keeps its chunks from the current index (no re-reading, no re-tokenising).
     previous = _previous_generation(index_dir, old)
-    reusable = _reusable_chunks(old, previous)
+    reusable = _reusable_chunks(old, previous) if same_reading else {}
     chunks: list[Chunk] = []
     entries: dict[str, FileEntry] = {}
     people: list[Participant] = []
@@ -124,7 +130,7 @@ def ingest(settings: Settings, *, progress: bool | Progress = True) -> Summary:
     client = store.connect(settings, index_dir)
     collection = store.ensure_collection(client, collection_name(index_dir))
     # Rows of unchanged documents are already in Chroma (unless the store lost them).
-    stored = _stored_keys(collection, old, keys)
+    stored = _stored_keys(collection, old, keys) if same_reading else set()
     index_dir.mkdir(parents=True, exist_ok=True)
     gen_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     folder = generation_dir(index_dir, gen_id)
@@ -156,7 +162,8 @@ def ingest(settings: Settings, *, progress: bool | Progress = True) -> Summary:
 
 
 def _compatible_manifest(index_dir: Path, settings: Settings, chroma_mode: str) -> Manifest | None:
-    """The manifest in use, if its generation can be built on (same model, same store, files present)."""
+    """The manifest in use, if its generation's vectors can be reused (same model, same way of
+    pooling, same store, files present)."""
     try:
         old = Manifest.read(index_dir)
     except IndexUnusable:
@@ -165,7 +172,7 @@ def _compatible_manifest(index_dir: Path, settings: Settings, chroma_mode: str) 
         old is None
         or old.embed_model != settings.embed_model
         or old.chroma != chroma_mode
-        or old.chunking != CHUNKING
+        or old.chunking.rpartition("|")[2] != VECTORS
         or not generation_dir(index_dir, old.generation).is_dir()
     ):
         return None

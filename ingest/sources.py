@@ -1,5 +1,7 @@
-"""Read the corpus folder into sections: every supported format becomes Markdown,
-then llama-index's MarkdownNodeParser splits it by heading, keeping the heading path.
+"""Read the corpus folder into sections: every supported format becomes Markdown (tables
+as Markdown tables, in document order), then llama-index's MarkdownNodeParser splits it by
+heading, keeping the heading path. A PDF is read page by page (ingest.pdf); its section
+paths end in the page, «side N».
 
 Supported: Markdown, plain text, HTML, PDF, DOCX, and participant YAML files.
 """
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import CorpusError
-from ingest.participants import ParticipantFile, is_participant_file, load_participants
+from ingest.participants import ParticipantFile, load_participants
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -69,6 +71,8 @@ def read_participants(source: SourceFile) -> ParticipantFile:
 
 def read_sections(source: SourceFile) -> list[Section]:
     """Turn one document into its sections; raise CorpusError naming the file on bad input."""
+    if source.path.suffix.lower() == ".pdf":
+        return _pdf_sections(source)
     markdown = to_markdown(source.path)
     if not markdown.strip():
         raise CorpusError(f"{source.path}: holds no text")
@@ -82,8 +86,6 @@ def to_markdown(path: Path) -> str:
         return text if suffix != ".txt" else _plain_to_markdown(text)
     if suffix in HTML_SUFFIXES:
         return _html_to_markdown(_read_text(path))
-    if suffix == ".pdf":
-        return _pdf_to_markdown(path)
     if suffix == ".docx":
         return _docx_to_markdown(path)
     raise CorpusError(f"{path}: unsupported file type '{suffix}'")
@@ -107,67 +109,133 @@ def _plain_to_markdown(text: str) -> str:
     return text
 
 
+def markdown_table(rows: list[list[str]]) -> str:
+    """Rows of cell texts as a Markdown table; the first row is the header."""
+    width = max(len(row) for row in rows)
+    cells = [[" ".join(c.split()).replace("|", "\\|") for c in row] + [""] * (width - len(row)) for row in rows]
+    lines = [cells[0], ["---"] * width, *cells[1:]]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
+
+
 def _html_to_markdown(html: str) -> str:
     from bs4 import BeautifulSoup
-    from markdownify import markdownify
+    from markdownify import MarkdownConverter
+
+    class Converter(MarkdownConverter):
+        # A '|' inside a cell would end the cell in the Markdown table.
+        def convert_td(self, el, text, parent_tags):
+            return super().convert_td(el, text.replace("|", "\\|"), parent_tags)
+
+        def convert_th(self, el, text, parent_tags):
+            return super().convert_th(el, text.replace("|", "\\|"), parent_tags)
 
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(["script", "style", "noscript", "template", "nav", "footer"]):
         tag.decompose()
     body = soup.body or soup
-    return markdownify(str(body), heading_style="ATX", bullets="-", strip=["a", "img"])
+    # A table whose first row is plain cells still gets that row as its header.
+    return Converter(heading_style="ATX", bullets="-", strip=["a", "img"], table_infer_header=True).convert(str(body))
 
 
-def _pdf_to_markdown(path: Path) -> str:
-    import logging
+def page_label(page: int) -> str:
+    """The last part of a PDF section's path: the page, so that a citation names it."""
+    return f"side {page}"
 
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
-    logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # its warnings would repeat our one-line error
+def _pdf_sections(source: SourceFile) -> list[Section]:
+    """One section per page (and per heading on it): the path ends in «side N» so a
+    citation names the page, under the headings the PDF's font sizes show."""
+    from ingest.pdf import read_pdf
+
+    pdf = read_pdf(source.path)
+    title = _clean_heading(pdf.title or Path(source.name).stem)
+    sections: list[Section] = []
+    for block in pdf.blocks:
+        headings = [h for h in map(_clean_heading, block.headings) if h and h.casefold() != title.casefold()]
+        path = (title, *headings, page_label(block.page))
+        if sections and sections[-1].path == path:  # text on both sides of the title heading
+            sections[-1] = Section(source.name, path, f"{sections[-1].text}\n\n{block.text}", sections[-1].position)
+        else:
+            sections.append(Section(document=source.name, path=path, text=block.text, position=len(sections)))
+    return sections
+
+
+# A Word file is a zip archive; python-docx unpacks its parts in memory. A real report with
+# pictures unpacks to tens of MB (the XML parts compress 2-30x: heias-program.docx's styles
+# 29x), so more than this, or an XML part that shrank more than MAX_DOCX_RATIO times, is a
+# zip bomb rather than a document.
+MAX_DOCX_UNPACKED = 256 * 2**20
+MAX_DOCX_RATIO = 100
+_RATIO_CHECK_FROM = 10 * 2**20  # small parts may compress very well (empty styles) without harm
+
+
+def _check_docx_archive(path: Path) -> None:
+    import zipfile
+
     try:
-        reader = PdfReader(path)
-        title = (reader.metadata.title if reader.metadata else None) or path.stem
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PyPdfError, ValueError, KeyError, OSError) as exc:
-        raise CorpusError(f"{path}: not a readable PDF ({exc.__class__.__name__}); is the file damaged?") from None
-    if not any(p.strip() for p in pages):
-        raise CorpusError(f"{path}: the PDF has no extractable text (a scanned PDF needs OCR first)")
-    body = "\n\n".join(f"## Side {i}\n\n{text.strip()}" for i, text in enumerate(pages, 1) if text.strip())
-    return f"# {title}\n\n{body}"
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CorpusError(f"{path}: not a readable Word document ({exc.__class__.__name__}); is the file damaged?") from None
+    total = sum(p.file_size for p in parts)
+    bomb = next((p for p in parts if p.file_size > _RATIO_CHECK_FROM
+                 and p.file_size > MAX_DOCX_RATIO * max(p.compress_size, 1)), None)
+    if total > MAX_DOCX_UNPACKED or bomb is not None:
+        part = bomb or max(parts, key=lambda p: p.file_size)
+        raise CorpusError(
+            f"{path}: unpacks to {total // 2**20} MB ({part.filename}: {part.file_size // 2**20} MB from "
+            f"{part.compress_size // 2**10} KB); looks like a zip bomb, not a Word document, so it was not opened"
+        )
 
 
 def _docx_to_markdown(path: Path) -> str:
+    """Paragraphs and tables in document order: Word's heading styles become Markdown
+    headings, list paragraphs list items, tables Markdown tables."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
 
+    _check_docx_archive(path)
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
         raise CorpusError(f"{path}: not a readable Word document ({exc.__class__.__name__}); is the file damaged?") from None
+    has_title = any(_style(p) == "title" for p in document.paragraphs)
     lines: list[str] = []
-    for para in document.paragraphs:
-        text = para.text.strip()
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            lines.extend(_docx_table(block))
+            continue
+        text = block.text.strip()
         if not text:
             continue
-        style = (para.style.name or "").lower() if para.style is not None else ""
+        style = _style(block)
         level = re.match(r"heading (\d)", style)
         if style == "title":
             lines.append(f"# {text}")
         elif level:
-            lines.append("#" * min(int(level.group(1)) + (1 if _has_title(document) else 0), 6) + f" {text}")
+            lines.append("#" * min(int(level.group(1)) + (1 if has_title else 0), 6) + f" {text}")
         elif "list" in style:
             lines.append(f"- {text}")
         else:
             lines.append(text)
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("- " + " | ".join(cell.text.strip() for cell in row.cells))
     return "\n\n".join(lines)
 
 
-def _has_title(document) -> bool:
-    return any((p.style.name or "").lower() == "title" for p in document.paragraphs if p.style is not None)
+def _style(paragraph) -> str:
+    return (paragraph.style.name or "").lower() if paragraph.style is not None else ""
+
+
+def _docx_table(table) -> list[str]:
+    """A Word table as one Markdown table; a one-column table (a text box drawn as a
+    table) as its paragraphs."""
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    rows = [row for row in rows if any(c.strip() for c in row)]
+    if not rows:
+        return []
+    if max(len(row) for row in rows) == 1:
+        return [" ".join(row[0].split()) for row in rows]
+    return [markdown_table(rows)]
 
 
 def split_sections(markdown: str, document: str) -> list[Section]:

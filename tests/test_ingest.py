@@ -15,7 +15,7 @@ import pytest
 from ingest.index import Manifest, load_current
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS, ROOT, make_settings
-from tests.docs import write_docx, write_pdf
+from tests.docs import write_docx, write_encrypted_pdf, write_pdf, write_scanned_pdf, write_zip_bomb_docx
 
 MINI_REPORT = """# Testrapport
 
@@ -83,7 +83,7 @@ def test_every_supported_format_is_read_with_its_headings(tmp_path, model_dir):
         ("a.md", "Testrapport > Organisering"),
         ("b.txt", "Notat fra Testby"),
         ("c.html", "Nettside > Åpning"),
-        ("d.pdf", "Sandvik-rapport > Side 1"),
+        ("d.pdf", "Sandvik-rapport > side 1"),
         ("e.docx", "Plan for Nordby > Mål"),
     } <= sections
     assert ("bilde.png",) == summary.skipped  # the folder's own settings file is neither material nor skipped
@@ -218,6 +218,13 @@ BAD_INPUT = {
                       b"  - {id: a, name: Kari Nordmann, role: prosjektleder, start: 'juni 2022', section: Om}\n"},
         "participant a: field 'start'",
     ),
+    # A file given as a function is written by it (documents as people have them).
+    "scanned PDF": ({"skannet.pdf": write_scanned_pdf}, "skannet.pdf: the PDF has no text layer (scanned pages?); OCR is not supported"),
+    "encrypted PDF": (
+        {"kryptert.pdf": lambda path: write_encrypted_pdf(path, ["Hemmelig referat."], user_password="hemmelig")},
+        "kryptert.pdf: the PDF is encrypted (password-protected)",
+    ),
+    "zip bomb DOCX": ({"bombe.docx": write_zip_bomb_docx}, "bombe.docx: unpacks to 300 MB (word/document.xml: 300 MB"),
 }
 
 
@@ -243,7 +250,7 @@ def test_bad_input_is_refused_in_one_line_and_the_index_kept(case, tmp_path, goo
         if not files:
             (corpus / "rapport.md").unlink()
         for name, data in files.items():
-            (corpus / name).write_bytes(data)
+            data(corpus / name) if callable(data) else (corpus / name).write_bytes(data)
     index = tmp_path / "index"
     shutil.copytree(good_index, index)
     before = (index / "manifest.json").read_text()
