@@ -272,6 +272,19 @@ def test_cli_prints_a_one_line_summary(mini_corpus, tmp_path, model_dir):
     assert line.startswith("Ingested 1 documents, 2 sections, 2 chunks, 0 participant records in ")
 
 
+def test_progress_is_one_bar_over_all_passages_and_quiet_has_none(mini_corpus, tmp_path, model_dir):
+    """Without --quiet, one tqdm bar counts every passage to embed up to its total (with ETA);
+    with --quiet, stderr stays empty; the summary says what happened to each file."""
+    loud = subprocess.run([sys.executable, "-m", "ingest", "--corpus", str(mini_corpus), "--index", str(tmp_path / "a")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert 0 == loud.returncode, loud.stderr
+    bars = {line.split(":")[0].strip() for line in loud.stderr.replace("\r", "\n").splitlines() if "passage" in line}
+    assert {"Embedding"} == bars and "2/2 [" in loud.stderr and "<" in loud.stderr  # one bar, its total, an ETA
+    assert "(files: 1 new, 0 changed, 0 unchanged, 0 removed; embedded 2 new passages)" in loud.stdout
+    quiet = run_cli("--corpus", str(mini_corpus), "--index", str(tmp_path / "b"))
+    assert 0 == quiet.returncode and "" == quiet.stderr
+
+
 def test_environment_settings_pick_corpus_and_index(mini_corpus, tmp_path, model_dir):
     """ASSISTANT_CORPUS_DIR and ASSISTANT_INDEX_DIR work like the flags."""
     env = {"ASSISTANT_CORPUS_DIR": str(mini_corpus), "ASSISTANT_INDEX_DIR": str(tmp_path / "env-index")}
