@@ -5,6 +5,8 @@ the page and the login page speak bokmål even to a browser that asks for Englis
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -15,8 +17,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import CORPUS, make_settings
 from tests.test_feedback import LEADER_QUESTION, OFF_TOPIC, export
-from tests.test_ui_browser import TIMEOUT, ask, browser, last_answer, screenshot  # noqa: F401  (browser is a fixture)
-from tests.ui_server import free_port, serve
+from tests.test_ui_browser import ARTIFACTS, TIMEOUT, ask, browser, last_answer, screenshot  # noqa: F401  (fixture)
+from tests.ui_server import ROOT, free_port, serve
 from ui.feedback import COMMENT_SAVED, WITHDRAWN
 
 FOLLOW_UP = "Hvilken stilling hadde hun?"
@@ -61,10 +63,12 @@ def test_a_thumbs_down_survives_a_restart_and_is_exported(browser, assistant, co
         page.get_by_role("button", name="Liker ikke").last.click()
         expect(page.locator("#vurdering-status")).to_contain_text("Takk for vurderingen")
         page.get_by_role("textbox", name="Kommentar til vurderingen").fill("Hun var bibliotekar, ikke rådgiver.")
+        screenshot(page, "vurdering.png")
+        if os.environ.get("UPDATE_SCREENSHOT") == "1":
+            shutil.copy(ARTIFACTS / "vurdering.png", ROOT / "docs" / "vurdering.png")
         page.get_by_role("button", name="Send kommentar").click()
         expect(page.locator("#vurdering-status")).to_have_text(COMMENT_SAVED)
         expect(page.get_by_role("button", name="Du likte ikke svaret")).to_have_count(1)
-        screenshot(page, "vurdering.png")
         page.close()
         client = Client(url, verbose=False)
         answer = client.predict(OFF_TOPIC, api_name="/ask")

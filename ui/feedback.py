@@ -19,10 +19,11 @@ from ingest.index import Manifest
 
 log = logging.getLogger(__name__)
 
-THANKS = {"up": "Takk for vurderingen 👍", "down": "Takk for vurderingen 👎"}
+THANKS = {"up": "Takk for vurderingen – svaret er merket som godt.",
+          "down": "Takk for vurderingen – svaret er merket som feil eller mangelfullt."}
 ASK_COMMENT = {
     "up": "Vil du si hva som var bra? (valgfritt)",
-    "down": "Vil du si hva som var feil eller manglet, og hva svaret burde ha sagt? (valgfritt)",
+    "down": "Vil du si hva som var feil, og hva svaret burde ha sagt? (valgfritt)",
 }
 COMMENT_SAVED = "Takk! Kommentaren er lagret sammen med vurderingen."
 WITHDRAWN = "Vurderingen er trukket tilbake."
