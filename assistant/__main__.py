@@ -1,4 +1,5 @@
-"""``python -m assistant ask [--index DIR] [--json] (QUESTION | --file QUESTIONS.jsonl | --file -)``.
+"""``python -m assistant ask [--index DIR] [--json] (QUESTION | --file QUESTIONS.jsonl | --file -)``
+and ``python -m assistant feedback export [--db FILE] [--rating up|down]`` (ratings as YAML).
 
 See ../shared/CONTRACT.md. Errors are one English line on stderr and a non-zero exit; in
 a batch, a line that cannot be read or answered yields ``{"line": N, "error": ...}`` in
@@ -22,7 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--file", help="JSONL file (or - for standard input): one {\"question\": ..., \"history\": [...]} per line")
     ask.add_argument("--index", help="index folder (default: ASSISTANT_INDEX_DIR or data/index)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (the contract format)")
+    feedback = sub.add_parser("feedback", help="the users' ratings of answers")
+    feedback.add_argument("action", choices=["export"], help="export: the ratings as YAML evaluation cases on stdout")
+    feedback.add_argument("--db", help="ratings database (default: ASSISTANT_FEEDBACK_DB or data/feedback.sqlite3)")
+    feedback.add_argument("--rating", choices=["up", "down"], help="only ratings of this kind")
     args = parser.parse_args(argv)
+    if args.command == "feedback":
+        return _export_feedback(args.db, args.rating)
     if (args.question is None) == (args.file is None):
         parser.error("give either a QUESTION or --file QUESTIONS.jsonl")
 
@@ -52,6 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _export_feedback(db: str | None, rating: str | None) -> int:
+    from assistant import Settings
+    from assistant.feedback import FeedbackStore, export_yaml
+
+    try:
+        path = db or Settings().feedback_db
+        sys.stdout.write(export_yaml(FeedbackStore(path).all(rating)))
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _lines(path: str) -> list[str]:

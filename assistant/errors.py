@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ingest.errors import AssistantError, IndexMissing, IndexUnusable, ModelError
 
-__all__ = ["AssistantError", "IndexMissing", "IndexUnusable", "ModelError", "EmptyQuestion", "QuestionTooLong", "BadHistory", "LLMConfigError"]
+__all__ = ["AssistantError", "IndexMissing", "IndexUnusable", "ModelError", "EmptyQuestion", "QuestionTooLong", "BadHistory", "LLMConfigError",
+           "BadFeedback", "FeedbackUnavailable"]
 
 MAX_QUESTION_CHARS = 2000
 
@@ -26,3 +27,16 @@ class BadHistory(AssistantError):
 
 class LLMConfigError(AssistantError):
     """The language-model settings cannot work as given (or its package is missing)."""
+
+
+class BadFeedback(AssistantError):
+    """A rating that cannot be stored as given; ``field`` names the input at fault
+    (question, answer, rating, comment or history)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class FeedbackUnavailable(AssistantError):
+    """The ratings database cannot be opened or written (path, permissions, not a SQLite file)."""

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     auth_user: str | None = Field(None, description="Basic-auth user for the UI; unset means no auth.")
     auth_password: SecretStr | None = None
 
+    feedback_db: Path = Field(DATA_DIR / "feedback.sqlite3", description="SQLite file for the users' answer ratings.")
+
     @property
     def uses_default_model(self) -> bool:
         return Path(self.embed_model) == DEFAULT_MODEL_DIR

@@ -20,6 +20,8 @@ def make_settings(corpus: Path, index: Path, **extra):
     from ingest.settings import Settings
 
     env_free = {k: None for k in ("chroma_host",)}
+    # Ratings go beside the test's index, never into the project's data folder.
+    extra.setdefault("feedback_db", Path(index).parent / f"{Path(index).name}-feedback.sqlite3")
     return Settings(corpus_dir=corpus, index_dir=index, **{**env_free, **extra})
 
 

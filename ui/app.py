@@ -12,10 +12,11 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.errors import AssistantError
+from assistant.feedback import FeedbackStore
 from assistant.models import Answer
 from ingest.participants import Participant
 from ingest.settings import Settings
-from ui import render
+from ui import download, feedback, i18n, render
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +206,10 @@ def header_html(settings: Settings) -> str:
 def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
     """The whole page for one assistant, or for the error that kept it from starting."""
     handlers = Handlers(assistant_or_error)
+    from ingest.sources import project_name
+
+    ratings = feedback.FeedbackHandlers(FeedbackStore(settings.feedback_db), settings.index_dir, prior_turns)
+    files = download.ConversationFiles(project_name(settings.corpus_dir))
     try:
         people = handlers.people()
     except Exception as exc:  # the table is a side panel: the chat must still work
@@ -231,7 +236,7 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                     sanitize_html=True,
                     latex_delimiters=[],
                     allow_tags=False,
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),
                     buttons=[],
                     placeholder=(
                         "<div class=\"tom-samtale\"><strong>Still et spørsmål om prosjektet.</strong><br>"
@@ -239,6 +244,7 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                         "og stille oppfølgingsspørsmål.</div>"
                     ),
                 )
+                feedback.rating_panel(chatbot, conversation, ratings)
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(
                         label="Spørsmål",
@@ -256,7 +262,9 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                         (gr.Button(f"{kind}: {text}", size="sm", variant="secondary", elem_classes="eksempel"), text)
                         for kind, text in examples(people)
                     ]
-                new_chat = gr.Button("Ny samtale", size="sm", variant="secondary", elem_id="ny-samtale")
+                with gr.Row():
+                    new_chat = gr.Button("Ny samtale", size="sm", variant="secondary", elem_id="ny-samtale")
+                    download.download_button(chatbot, conversation, files)
 
             with gr.Tab("Hvem gjorde hva", id="personer"):
                 gr.Markdown(
@@ -309,6 +317,7 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
 
         gr.api(handlers.ask, api_name="ask", concurrency_limit=CONCURRENCY, concurrency_id="answer",
                api_description="Svar på ett spørsmål som JSON (se CONTRACT.md).")
+        gr.api(ratings.api, api_name="feedback", api_description="Lagre en vurdering (up/down) av et svar fra /ask.")
     return app
 
 
@@ -335,6 +344,7 @@ def launch(app: gr.Blocks, settings: Settings, **kwargs):
         enable_monitoring=False,
         show_error=False,
         quiet=True,
+        **i18n.launch_options(),
     )
     options.update(kwargs)
     app.queue(default_concurrency_limit=CONCURRENCY)
