@@ -15,7 +15,8 @@ from assistant.errors import AssistantError
 from assistant.models import Answer
 from ingest.participants import Participant
 from ingest.settings import Settings
-from ui import render
+from ui import library_tab, render, sources_panel, timeline
+from ui.live import LiveAssistant
 
 log = logging.getLogger(__name__)
 
@@ -171,11 +172,11 @@ class Handlers:
     # --- participants -----------------------------------------------------------------
 
     def people(self) -> list[Participant]:
-        """The participant records, read once; empty if the assistant could not start."""
+        """The participant records of the index in use; empty if the assistant could not start."""
         if self._people is None:
             if self.assistant is None:
                 return []
-            self._people = list(self.assistant.participants())
+            return list(self.assistant.participants())  # follows the index when new material is added
         return self._people
 
     def table(self, text: str, role: str | None, organisation: str | None) -> tuple[list[list[str]], str]:
@@ -204,7 +205,8 @@ def header_html(settings: Settings) -> str:
 
 def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
     """The whole page for one assistant, or for the error that kept it from starting."""
-    handlers = Handlers(assistant_or_error)
+    live = None if isinstance(assistant_or_error, BaseException) else LiveAssistant(settings, assistant_or_error)
+    handlers = Handlers(live or assistant_or_error)
     try:
         people = handlers.people()
     except Exception as exc:  # the table is a side panel: the chat must still work
@@ -258,7 +260,7 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                     ]
                 new_chat = gr.Button("Ny samtale", size="sm", variant="secondary", elem_id="ny-samtale")
 
-            with gr.Tab("Hvem gjorde hva", id="personer"):
+            with gr.Tab("Hvem gjorde hva", id="personer") as people_tab:
                 gr.Markdown(
                     "Alle som er nevnt i prosjektmaterialet, med rolle og periode slik kilden oppgir den. "
                     "Søk på navn, stilling eller sted, eller filtrer på rolle og organisasjon."
@@ -272,6 +274,7 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                     role = gr.Dropdown(render.role_choices(people), value=render.ALL_ROLES, label="Rolle", elem_id="rolle")
                     org = gr.Dropdown(render.organisation_choices(people), value=render.ALL_ORGANISATIONS,
                                       label="Organisasjon", elem_id="organisasjon")
+                plot = gr.Plot(timeline.figure(people), show_label=False, elem_id="tidslinje")
                 rows, count = handlers.table("", None, None) if not people_error else ([], "")
                 counter = gr.Markdown(count, elem_id="antall")
                 table = gr.Dataframe(
@@ -284,6 +287,11 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                     column_widths=["13%", "12%", "15%", "12%", "11%", "10%", "12%", "15%"],
                     max_height=720,
                 )
+
+            with gr.Tab("Legg til materiale", id="materiale"):
+                library_tab.build(live, settings)
+
+        sources_panel.build(live or assistant_or_error, conversation)
 
         submit = dict(
             fn=handlers.respond,
@@ -306,6 +314,14 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
         filters = [search, role, org]
         for component in filters:
             component.change(handlers.table, filters, [table, counter], api_visibility="private", queue=False)
+            component.change(lambda *f: timeline.figure(render.filter_participants(handlers.people(), *f)), filters,
+                             plot, api_visibility="private", queue=False)
+        # New material may bring new people, roles and organisations.
+        people_tab.select(lambda *f: (gr.Dropdown(choices=render.role_choices(handlers.people())),
+                                      gr.Dropdown(choices=render.organisation_choices(handlers.people())),
+                                      *handlers.table(*f),
+                                      timeline.figure(render.filter_participants(handlers.people(), *f))),
+                          filters, [role, org, table, counter, plot], api_visibility="private", queue=False)
 
         gr.api(handlers.ask, api_name="ask", concurrency_limit=CONCURRENCY, concurrency_id="answer",
                api_description="Svar på ett spørsmål som JSON (se CONTRACT.md).")
@@ -327,7 +343,7 @@ def launch(app: gr.Blocks, settings: Settings, **kwargs):
         auth_message="Logg inn med brukernavnet og passordet for prosjektassistenten.",
         theme=theme(),
         css_paths=[STATIC / "app.css"],
-        head_paths=[STATIC / "head.html"],
+        head_paths=[STATIC / "head.html", STATIC / "sources_panel.html"],
         footer_links=["api"],
         ssr_mode=False,
         pwa=False,
