@@ -160,7 +160,7 @@ def _bad_yaml(path: Path) -> Path:
 def _duplicate_id(path: Path) -> Path:
     path.write_text(
         "kind: participants\nproject_period: {start: '2021-06', end: '2023-09'}\nparticipants:\n"
-        "  - {id: ina-borsheim-prosjektleder, name: Noen Andre, role: leder, section: X}\n", encoding="utf-8")
+        "  - {id: jorgen-hovde-prosjekteier, name: Noen Andre, role: leder, section: X}\n", encoding="utf-8")
     return path
 
 
@@ -172,8 +172,8 @@ def _duplicate_id(path: Path) -> Path:
         (_huge, "stor.md", "grensen er 20 MB per fil"),
         (_exe_as_pdf, "program.exe", "filtypen «.exe» støttes ikke"),
         (_latin1, "latin.md", "«latin.md» er ikke lagret som UTF-8"),
-        (_bad_yaml, "personer.yaml", "«personer.yaml» er ikke gyldig YAML (linje 4)"),
-        (_duplicate_id, "flere.yaml", "Id-en «ina-borsheim-prosjektleder» i «flere.yaml» finnes allerede i «deltakere.yaml»"),
+        (_bad_yaml, "personer.yaml", "«personer.yaml» er ikke gyldig YAML (linje 3)"),
+        (_duplicate_id, "flere.yaml", "Id-en «jorgen-hovde-prosjekteier» i «flere.yaml» finnes allerede i «deltakere.yaml»"),
     ],
 )
 def test_a_bad_file_is_refused_in_norwegian_and_nothing_is_stored(site, client, tmp_path, make, name, message):

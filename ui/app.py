@@ -316,12 +316,15 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
             component.change(handlers.table, filters, [table, counter], api_visibility="private", queue=False)
             component.change(lambda *f: timeline.figure(render.filter_participants(handlers.people(), *f)), filters,
                              plot, api_visibility="private", queue=False)
-        # New material may bring new people, roles and organisations.
-        people_tab.select(lambda *f: (gr.Dropdown(choices=render.role_choices(handlers.people())),
-                                      gr.Dropdown(choices=render.organisation_choices(handlers.people())),
-                                      *handlers.table(*f),
-                                      timeline.figure(render.filter_participants(handlers.people(), *f))),
-                          filters, [role, org, table, counter, plot], api_visibility="private", queue=False)
+
+        def people_again(*chosen):
+            """Dropdowns, table and timeline anew: added material may bring people, roles and organisations."""
+            people = handlers.people()
+            return (gr.Dropdown(choices=render.role_choices(people)),
+                    gr.Dropdown(choices=render.organisation_choices(people)),
+                    *handlers.table(*chosen), timeline.figure(render.filter_participants(people, *chosen)))
+
+        people_tab.select(people_again, filters, [role, org, table, counter, plot], api_visibility="private", queue=False)
 
         gr.api(handlers.ask, api_name="ask", concurrency_limit=CONCURRENCY, concurrency_id="answer",
                api_description="Svar på ett spørsmål som JSON (se CONTRACT.md).")

@@ -130,17 +130,16 @@ def build(live: LiveAssistant | None, settings: Settings, startup_error: BaseExc
     if closed:
         gr.HTML(f'<div class="stengt" role="alert">{html.escape(closed)}</div>', elem_id="stengt")
     open_ = closed is None
-    with gr.Row(equal_height=True):
-        files = gr.File(label="Filer", file_count="multiple", file_types=FILE_TYPES, interactive=open_,
-                        elem_id="opplasting", scale=3)
-        add = gr.Button("Legg til", variant="primary", interactive=open_, elem_id="legg-til", scale=1)
+    files = gr.File(label="Filer", file_count="multiple", file_types=FILE_TYPES, interactive=open_,
+                    elem_id="opplasting", height=150)
+    add = gr.Button("Legg til", variant="primary", interactive=open_, elem_id="legg-til")
     result = gr.HTML("", elem_id="opplasting-resultat")
     gr.Markdown("### Dokumenter i materialet")
     handlers = LibraryHandlers(live, settings) if live is not None else None
     rows, choices = (library.document_rows(settings), library.removable(settings)) if live is not None else ([], [])
     table = gr.Dataframe(value=rows, headers=library.DOCUMENT_COLUMNS, datatype=["str"] * 4, interactive=False,
                          wrap=True, elem_id="dokumenter-tabell", max_height=420)
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=False):
         chosen = gr.Dropdown(choices, value=None, label="Dokument som skal fjernes", interactive=open_,
                              elem_id="fjern-valg", scale=3)
         remove = gr.Button("Fjern dokumentet", variant="stop", interactive=open_, elem_id="fjern", scale=1)
