@@ -1,6 +1,7 @@
 """``python -m ui [--host HOST] [--port PORT] [--index DIR]``: serve the chat on
 http://127.0.0.1:7860 (``ASSISTANT_HOST``/``ASSISTANT_PORT``). The assistant is loaded
-once; if the index is missing the page still starts and says how to build it.
+once and replaced when the index changes (ui/live.py); if the index is missing the page
+still starts and says how to build it.
 """
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ from assistant.feedback import FeedbackStore
 from assistant.models import Answer
 from ingest.participants import Participant
 from ingest.settings import Settings
-from ui import download, feedback, i18n, render
+from ui import download, feedback, i18n, library_tab, render, sources_panel, timeline
+from ui.live import LiveAssistant
 
 log = logging.getLogger(__name__)
 
@@ -172,11 +173,11 @@ class Handlers:
     # --- participants -----------------------------------------------------------------
 
     def people(self) -> list[Participant]:
-        """The participant records, read once; empty if the assistant could not start."""
+        """The participant records of the index in use; empty if the assistant could not start."""
         if self._people is None:
             if self.assistant is None:
                 return []
-            self._people = list(self.assistant.participants())
+            return list(self.assistant.participants())  # follows the index when new material is added
         return self._people
 
     def table(self, text: str, role: str | None, organisation: str | None) -> tuple[list[list[str]], str]:
@@ -205,7 +206,8 @@ def header_html(settings: Settings) -> str:
 
 def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
     """The whole page for one assistant, or for the error that kept it from starting."""
-    handlers = Handlers(assistant_or_error)
+    live = None if isinstance(assistant_or_error, BaseException) else LiveAssistant(settings, assistant_or_error)
+    handlers = Handlers(live or assistant_or_error)
     from ingest.sources import project_name
 
     ratings = feedback.FeedbackHandlers(FeedbackStore(settings.feedback_db), settings.index_dir, prior_turns)
@@ -266,7 +268,7 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                     new_chat = gr.Button("Ny samtale", size="sm", variant="secondary", elem_id="ny-samtale")
                     download.download_button(chatbot, conversation, files)
 
-            with gr.Tab("Hvem gjorde hva", id="personer"):
+            with gr.Tab("Hvem gjorde hva", id="personer") as people_tab:
                 gr.Markdown(
                     "Alle som er nevnt i prosjektmaterialet, med rolle og periode slik kilden oppgir den. "
                     "Søk på navn, stilling eller sted, eller filtrer på rolle og organisasjon."
@@ -280,6 +282,7 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                     role = gr.Dropdown(render.role_choices(people), value=render.ALL_ROLES, label="Rolle", elem_id="rolle")
                     org = gr.Dropdown(render.organisation_choices(people), value=render.ALL_ORGANISATIONS,
                                       label="Organisasjon", elem_id="organisasjon")
+                plot = gr.Plot(timeline.figure(people), show_label=False, elem_id="tidslinje")
                 rows, count = handlers.table("", None, None) if not people_error else ([], "")
                 counter = gr.Markdown(count, elem_id="antall")
                 table = gr.Dataframe(
@@ -292,6 +295,11 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
                     column_widths=["13%", "12%", "15%", "12%", "11%", "10%", "12%", "15%"],
                     max_height=720,
                 )
+
+            with gr.Tab("Legg til materiale", id="materiale"):
+                library_tab.build(live, settings)
+
+        sources_panel.build(live or assistant_or_error, conversation)
 
         submit = dict(
             fn=handlers.respond,
@@ -314,6 +322,17 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
         filters = [search, role, org]
         for component in filters:
             component.change(handlers.table, filters, [table, counter], api_visibility="private", queue=False)
+            component.change(lambda *f: timeline.figure(render.filter_participants(handlers.people(), *f)), filters,
+                             plot, api_visibility="private", queue=False)
+
+        def people_again(*chosen):
+            """Dropdowns, table and timeline anew: added material may bring people, roles and organisations."""
+            people = handlers.people()
+            return (gr.Dropdown(choices=render.role_choices(people)),
+                    gr.Dropdown(choices=render.organisation_choices(people)),
+                    *handlers.table(*chosen), timeline.figure(render.filter_participants(people, *chosen)))
+
+        people_tab.select(people_again, filters, [role, org, table, counter, plot], api_visibility="private", queue=False)
 
         gr.api(handlers.ask, api_name="ask", concurrency_limit=CONCURRENCY, concurrency_id="answer",
                api_description="Svar på ett spørsmål som JSON (se CONTRACT.md).")
@@ -336,7 +355,7 @@ def launch(app: gr.Blocks, settings: Settings, **kwargs):
         auth_message="Logg inn med brukernavnet og passordet for prosjektassistenten.",
         theme=theme(),
         css_paths=[STATIC / "app.css"],
-        head_paths=[STATIC / "head.html"],
+        head_paths=[STATIC / "head.html", STATIC / "sources_panel.html"],
         footer_links=["api"],
         ssr_mode=False,
         pwa=False,

@@ -147,7 +147,8 @@ def sources_html(citations: Sequence[Citation], turn: int) -> str:
             f'<details class="kilde" id="{source_id(turn, c.n)}">'
             f'<summary><span class="kilde-nr">[{c.n}]</span> <span class="kilde-dok">{html.escape(c.document)}</span>'
             f' <span class="kilde-seksjon">{heading}</span></summary>'
-            f'<blockquote class="kilde-tekst">{highlight(c.text, c.quote)}</blockquote></details>'
+            f'<blockquote class="kilde-tekst">{highlight(c.text, c.quote)}</blockquote>'
+            f'<a class="hele-avsnittet" href="#{source_id(turn, c.n)}">Vis hele avsnittet</a></details>'
         )
     return f'<div class="kilder"><div class="kilder-tittel">Kilder</div>{"".join(items)}</div>'
 

@@ -1,0 +1,370 @@
+"""Adding and removing material from the page: the checks on one file, the swap to a new
+index generation, and the ``/add_document`` API on a real server over a temp copy of the
+corpus and a temp index (never the project's own), driven through gradio_client."""
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client, handle_file
+
+from tests.conftest import CORPUS, make_settings
+from tests.ui_server import UI_DATA, free_port, serve
+from ui import library, timeline
+from ui.live import LiveAssistant
+
+LEADER = "Ina Synøve Borsheim"
+DOCX_FACT = "Lesesirkelen på Fjellstad bibliotek ble ledet av Torunn Vassbotn fra mars 2022."
+DOCX_QUESTION = "Hvem ledet lesesirkelen på Fjellstad bibliotek?"
+MD_FACT = "Sykkelverkstedet på Nordbyen innbyggertorg ble drevet av Per Kristian Stormyr hver torsdag."
+MD_QUESTION = "Hvem drev sykkelverkstedet på Nordbyen innbyggertorg?"
+
+
+def make_docx(path: Path, title: str, body: list[str]) -> Path:
+    """A Word document with a title, one heading and the given paragraphs."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading(title, level=0)
+    document.add_heading("Aktiviteter", level=1)
+    for text in body:
+        document.add_paragraph(text)
+    document.save(str(path))
+    return path
+
+
+def cited_for(answer: dict, words: str) -> set[str]:
+    """The documents of the citations whose passage holds ``words``."""
+    return {c["document"] for c in answer["citations"] if words in c["text"]}
+
+
+def files_under(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, model_dir):
+    """The real app over a temp copy of the bundled corpus and its own temp index."""
+    from assistant.service import Assistant
+    from ingest.pipeline import ingest
+
+    root = tmp_path_factory.mktemp("library")
+    corpus = root / "materiale" / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = make_settings(corpus, root / "index", port=free_port())
+    ingest(settings, progress=False)
+    with serve(Assistant(settings), settings) as url:
+        yield url, settings
+
+
+@pytest.fixture(scope="module")
+def client(site):
+    return Client(site[0], verbose=False)
+
+
+# --- names and checks (no server) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("client_name", "stored"),
+    [
+        ("../../x.md", "x.md"),
+        ("..\\..\\windows\\x.md", "x.md"),
+        ("/etc/cron.d/plan.MD", "plan.md"),
+        ("møtereferat 12. mai?.txt", "møtereferat-12.-mai-.txt"),
+        (".skjult.md", "skjult.md"),
+    ],
+)
+def test_a_client_name_becomes_a_safe_base_name(client_name, stored):
+    """Whatever path the client sends, the stored name is one sanitised file name in the corpus folder."""
+    assert stored == library.safe_name(client_name)
+
+
+@pytest.mark.parametrize("client_name", ["..", "../", "noextension", ".md"])
+def test_a_name_without_a_usable_file_name_is_refused(client_name):
+    """Names that leave nothing usable are refused with a Norwegian sentence."""
+    with pytest.raises(library.Refused, match="kan ikke brukes"):
+        library.safe_name(client_name)
+
+
+@pytest.mark.parametrize(
+    ("host", "user", "username", "open_"),
+    [
+        ("127.0.0.1", None, None, True),
+        ("localhost", None, None, True),
+        ("0.0.0.0", None, None, False),
+        ("0.0.0.0", "bibliotek", "bibliotek", True),
+        ("0.0.0.0", "bibliotek", None, False),
+    ],
+)
+def test_changes_are_open_on_loopback_and_need_the_login_beyond_it(tmp_path, host, user, username, open_):
+    """Beyond loopback, adding and removing material needs the login; on loopback without one it is open."""
+    settings = make_settings(tmp_path, tmp_path / "index", host=host, auth_user=user,
+                             auth_password="hemmelig-123" if user else None)
+
+    reason = library.closed_reason(settings, username)
+
+    assert open_ is (reason is None)
+
+
+# --- the API on a real server --------------------------------------------------------------------
+
+
+def test_an_uploaded_docx_can_be_asked_about_and_is_cited(site, client, tmp_path):
+    """A Word file added through `/add_document` is answerable when the call returns, and the answer cites it."""
+    url, settings = site
+    docx = make_docx(tmp_path / "lesesirkel.docx", "Lesesirkel", [DOCX_FACT, "Sirkelen møttes annenhver uke."])
+    before = client.predict(DOCX_QUESTION, api_name="/ask")
+
+    result = client.predict(handle_file(str(docx)), api_name="/add_document")
+    after = client.predict(DOCX_QUESTION, api_name="/ask")
+
+    assert "Torunn Vassbotn" not in before["answer"]
+    assert {"status": "ok", "document": "lesesirkel.docx"} == {k: result[k] for k in ("status", "document")}
+    assert "kan spørres om nå" in result["message"]
+    assert (Path(settings.corpus_dir) / "lesesirkel.docx").is_file()
+    assert "Torunn Vassbotn" in after["answer"]
+    assert {"lesesirkel.docx"} == cited_for(after, "Torunn Vassbotn")
+
+
+def _broken_pdf(path: Path) -> Path:
+    good = (CORPUS.parent / "tests" / "data" / "tillegg" / "veileder-samlokalisering.pdf").read_bytes()
+    path.write_bytes(good[: len(good) // 3])
+    return path
+
+
+def _exe_as_pdf(path: Path) -> Path:
+    path.write_bytes(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(2000))
+    return path
+
+
+def _huge(path: Path) -> Path:
+    with open(path, "wb") as fh:
+        fh.write(("Linje med tekst om biblioteket.\n" * 1000).encode() * 820)  # ~25 MB of valid UTF-8
+    return path
+
+
+def _latin1(path: Path) -> Path:
+    path.write_bytes("# Møte\n\nVi møttes på Ås.".encode("latin-1"))
+    return path
+
+
+def _bad_yaml(path: Path) -> Path:
+    path.write_text("kind: participants\nparticipants: [\n  - id: a\n", encoding="utf-8")
+    return path
+
+
+def _duplicate_id(path: Path) -> Path:
+    path.write_text(
+        "kind: participants\nproject_period: {start: '2021-06', end: '2023-09'}\nparticipants:\n"
+        "  - {id: jorgen-hovde-prosjekteier, name: Noen Andre, role: leder, section: X}\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "message"),
+    [
+        (_broken_pdf, "veileder.pdf", "PDF-en «veileder.pdf» kan ikke leses: fila er skadet"),
+        (_exe_as_pdf, "program.pdf", "«program.pdf» er ikke en PDF-fil, selv om navnet slutter på .pdf."),
+        (_huge, "stor.md", "grensen er 20 MB per fil"),
+        (_exe_as_pdf, "program.exe", "filtypen «.exe» støttes ikke"),
+        (_latin1, "latin.md", "«latin.md» er ikke lagret som UTF-8"),
+        (_bad_yaml, "personer.yaml", "«personer.yaml» er ikke gyldig YAML (linje 3)"),
+        (_duplicate_id, "flere.yaml", "Id-en «jorgen-hovde-prosjekteier» i «flere.yaml» finnes allerede i «deltakere.yaml»"),
+    ],
+)
+def test_a_bad_file_is_refused_in_norwegian_and_nothing_is_stored(site, client, tmp_path, make, name, message):
+    """A broken PDF, an .exe, a 25 MB file, non-UTF-8 text, bad YAML and a duplicate id are refused with a
+    Norwegian sentence; the corpus folder and its parent are unchanged and questions are still answered."""
+    url, settings = site
+    corpus = Path(settings.corpus_dir)
+    before, around = files_under(corpus), files_under(corpus.parent)
+    upload = make(tmp_path / name)
+
+    result = client.predict(handle_file(str(upload)), api_name="/add_document")
+    answer = client.predict("Hvem var prosjektleder?", api_name="/ask")
+
+    assert "error" == result["status"]
+    assert message in result["message"]
+    assert before == files_under(corpus)
+    assert around == files_under(corpus.parent)
+    assert LEADER in answer["answer"]
+
+
+def test_a_path_in_the_file_name_stays_inside_the_corpus_folder(site, client, tmp_path):
+    """A file sent with the name «../../x.md» is stored as «x.md» in the corpus folder and nowhere else."""
+    url, settings = site
+    corpus = Path(settings.corpus_dir)
+    around = files_under(corpus.parent.parent)
+    body = f"# Verksted\n\n{MD_FACT}\n".encode()
+    uploaded = httpx.post(f"{url}gradio_api/upload", files={"files": ("../../x.md", body, "text/markdown")}).json()[0]
+
+    result = client.predict({"path": uploaded, "orig_name": "../../x.md", "meta": {"_type": "gradio.FileData"}},
+                            api_name="/add_document")
+    answer = client.predict(MD_QUESTION, api_name="/ask")
+
+    assert {"status": "ok", "document": "x.md"} == {k: result[k] for k in ("status", "document")}
+    assert {"materiale/corpus/x.md"} == {f for f in files_under(corpus.parent.parent) - around
+                                         if not f.startswith("index/")}
+    assert (corpus / "x.md").read_bytes() == body
+    assert {"x.md"} == cited_for(answer, "Per Kristian Stormyr")
+
+
+def test_a_different_file_under_a_taken_name_is_refused(site, client, tmp_path):
+    """Uploading another file named like a document already in the material is refused, not overwritten."""
+    url, settings = site
+    original = (Path(settings.corpus_dir) / "om-prosjektet.md").read_bytes()
+    upload = tmp_path / "om-prosjektet.md"
+    upload.write_text("# Noe annet\n\nEn helt annen tekst.\n", encoding="utf-8")
+
+    result = client.predict(handle_file(str(upload)), api_name="/add_document")
+
+    assert "error" == result["status"]
+    assert "Det finnes allerede et dokument som heter «om-prosjektet.md»" in result["message"]
+    assert original == (Path(settings.corpus_dir) / "om-prosjektet.md").read_bytes()
+
+
+def test_twenty_askers_during_an_upload_get_answers_from_complete_generations(site, client, tmp_path):
+    """While a document is being ingested, twenty clients asking over and over get no errors, every answer's
+    citations come from one complete generation (the old or the new), and the new document is answered at the end."""
+    from ingest.index import load_current
+
+    url, settings = site
+    index_dir = Path(settings.index_dir)
+    old_chunks = {c.id: c.text for c in load_current(index_dir)[1].chunks}
+    upload = tmp_path / "verksted.md"
+    upload.write_text(f"# Verksted\n\n## Sykkelverksted\n\n{MD_FACT.replace('Nordbyen', 'Sørbyen')}\n", encoding="utf-8")
+    question = MD_QUESTION.replace("Nordbyen", "Sørbyen")
+    done = threading.Event()
+    answers, errors, results = [], [], {}
+
+    def upload_it() -> None:
+        results["upload"] = Client(url, verbose=False).predict(handle_file(str(upload)), api_name="/add_document")
+        done.set()
+
+    def ask(i: int) -> None:
+        asker = Client(url, verbose=False)
+        asked = 0
+        while not done.is_set() or asked < 2:
+            q = "Hvem var prosjektleder?" if (i + asked) % 2 else question
+            try:
+                answers.append((q, asker.predict(q, api_name="/ask")))
+            except Exception as exc:  # collected, asserted below
+                errors.append(repr(exc))
+            asked += 1
+
+    askers = [threading.Thread(target=ask, args=(i,)) for i in range(20)]
+    for t in askers:
+        t.start()
+    uploader = threading.Thread(target=upload_it)
+    uploader.start()
+    uploader.join(300)
+    for t in askers:
+        t.join(300)
+    new_chunks = {c.id: c.text for c in load_current(index_dir)[1].chunks}
+    final = client.predict(question, api_name="/ask")
+
+    assert [] == errors
+    assert "ok" == results["upload"]["status"]
+    assert len(answers) >= 40
+    for q, answer in answers:
+        # Each citation's passage is the text of the chunk its id names, all in one generation.
+        assert any(all(c["chunk_id"] in chunks and c["text"].split("\n\n", 1)[-1] in chunks[c["chunk_id"]]
+                       for c in answer["citations"]) for chunks in (old_chunks, new_chunks))
+        if q == "Hvem var prosjektleder?":
+            assert LEADER in answer["answer"]
+    assert {"verksted.md"} == cited_for(final, "Per Kristian Stormyr")
+
+
+def test_uploads_are_refused_when_the_app_listens_beyond_loopback_without_login(assistant, tmp_path):
+    """Served for other machines (ASSISTANT_HOST 0.0.0.0) without a login, `/add_document` refuses and stores nothing."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = make_settings(corpus, assistant.settings.index_dir, host="0.0.0.0", port=free_port())
+    upload = tmp_path / "notat.md"
+    upload.write_text("# Notat\n\nEt kort notat.\n", encoding="utf-8")
+
+    from ui.app import build_app, launch
+
+    app = build_app(assistant, settings)
+    _, url, _ = launch(app, settings, prevent_thread_lock=True, server_name="127.0.0.1")
+    try:
+        result = Client(url, verbose=False).predict(handle_file(str(upload)), api_name="/add_document")
+        page = httpx.get(f"{url}config").text
+    finally:
+        app.close()
+
+    assert "error" == result["status"]
+    assert "stengt fordi appen er tilgjengelig fra andre maskiner" in result["message"]
+    assert "stengt fordi appen er tilgjengelig fra andre maskiner" in page
+    assert not (corpus / "notat.md").exists()
+
+
+# --- the library over a small corpus (no server) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory, model_dir):
+    """A live assistant over a copy of the small two-file test corpus."""
+    from assistant.service import Assistant
+    from ingest.pipeline import ingest
+
+    root = tmp_path_factory.mktemp("small")
+    shutil.copytree(UI_DATA / "ui_xss", root / "corpus")
+    settings = make_settings(root / "corpus", root / "index")
+    ingest(settings, progress=False)
+    return LiveAssistant(settings, Assistant(settings))
+
+
+def test_added_then_removed_document_comes_and_goes_from_answers_and_the_list(small, tmp_path):
+    """A document added is listed and cited; once removed it is gone from the folder, the list and the answers."""
+    upload = tmp_path / "verksted.md"
+    upload.write_text(f"# Verksted\n\n{MD_FACT}\n", encoding="utf-8")
+
+    (added,) = library.add_files(small, [(upload, "verksted.md")])
+    listed = [row[:3] for row in library.document_rows(small.settings)]
+    cited = [c.document for c in small.ask(MD_QUESTION).citations]
+    removed = library.remove_document(small, "verksted.md")
+    after = small.ask(MD_QUESTION)
+
+    assert "ok" == added.status
+    assert ["verksted.md", "Markdown", "1"] in listed
+    assert "verksted.md" in cited
+    assert ("ok", "«verksted.md» er fjernet fra materialet.") == (removed.status, removed.message)
+    assert not (Path(small.settings.corpus_dir) / "verksted.md").exists()
+    assert "verksted.md" not in library.removable(small.settings)
+    assert "verksted.md" not in [c.document for c in after.citations]
+
+
+def test_the_last_text_document_cannot_be_removed(small):
+    """Removing the only document with text is refused, and it stays in the folder and the index."""
+    result = library.remove_document(small, "testside.md")
+
+    assert "error" == result.status
+    assert "Det siste dokumentet kan ikke fjernes" in result.message
+    assert (Path(small.settings.corpus_dir) / "testside.md").is_file()
+    assert "testside.md" in library.removable(small.settings)
+
+
+def test_a_participant_file_added_appears_in_the_timeline(small, tmp_path):
+    """Records of an added participant file show up in the participants and as bars in the timeline."""
+    before = len(small.participants())
+    upload = tmp_path / "frivillige.yaml"
+    upload.write_text(
+        "kind: participants\ndocument: testside.md\nproject_period: {start: '2022-01', end: '2022-12'}\n"
+        "participants:\n"
+        "  - {id: kari-frivillig, name: Kari Frivillig, role: frivillig, organisation: Testkommune, "
+        "start: '2022-03', section: Nettsiden til prosjektet}\n", encoding="utf-8")
+
+    (added,) = library.add_files(small, [(upload, "frivillige.yaml")])
+    people = small.participants()
+    bars = timeline.bars(people)
+
+    assert "ok" == added.status and "(1 deltakerpost)" in added.message
+    assert before + 1 == len(people)
+    assert len(people) == len(bars)
+    kari = next(b for b in bars if b["name"] == "Kari Frivillig")
+    assert ("2022-03-01", "2023-01-01") == (kari["start"].isoformat(), kari["end"].isoformat())

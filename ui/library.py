@@ -1,0 +1,325 @@
+"""Adding and removing material from the page: check one uploaded file with the same
+readers ``python -m ingest`` uses, copy it into the corpus folder under a safe name,
+ingest, and swap the new generation in (:mod:`ui.live`); list what the index holds.
+
+Nothing from the client is trusted but the bytes: the name is reduced to a sanitised
+base name, and a name already used by a different file is refused (remove the old one
+first) rather than overwritten or renamed. A file is checked before it is copied into
+the corpus folder, and removed again if the ingest fails, so a refused file leaves no
+trace. No Gradio here; ui/library_tab.py is the page around it.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from ingest.errors import AssistantError, CorpusError
+from ingest.index import Manifest
+from ingest.settings import Settings
+from ingest.sources import SUPPORTED, SourceFile, list_corpus, read_participants, read_sections
+from ui.live import LiveAssistant
+
+log = logging.getLogger(__name__)
+
+# The issue's limit: a 20 MB PDF is a few hundred pages, more than one upload should hold.
+MAX_BYTES = 20 * 1024 * 1024
+MAX_NAME_CHARS = 120
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+KINDS = {
+    ".md": "Markdown", ".markdown": "Markdown", ".txt": "Tekst", ".html": "HTML", ".htm": "HTML",
+    ".pdf": "PDF", ".docx": "Word", ".yaml": "Deltakere (YAML)", ".yml": "Deltakere (YAML)",
+}
+ACCEPTED = "Markdown (.md), tekst (.txt), HTML, PDF, Word (.docx) eller en deltakerfil (.yaml)"
+DOCUMENT_COLUMNS = ["Navn", "Type", "Avsnitt", "Lagt til"]
+
+
+class Refused(Exception):
+    """A file or a removal that is not accepted; ``str()`` is the Norwegian sentence to show."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one uploaded file (or a removal), as ``/add_document`` reports it."""
+
+    status: str  # "ok" | "error"
+    document: str
+    message: str
+
+    def contract(self) -> dict:
+        return {"status": self.status, "document": self.document, "message": self.message}
+
+
+# --- who may change the material ---------------------------------------------------------
+
+
+def closed_reason(settings: Settings, username: str | None = None) -> str | None:
+    """Why uploads and removals are closed, in Norwegian, or None if they are open.
+
+    On loopback the page is only reachable from this machine: open. Beyond loopback
+    they need the login (``ASSISTANT_AUTH_USER``/``ASSISTANT_AUTH_PASSWORD``).
+    """
+    has_auth = bool(settings.auth_user and settings.auth_password)
+    if has_auth and username is None:
+        return "Du må være logget inn for å legge til eller fjerne materiale."
+    if settings.host in LOOPBACK or has_auth:
+        return None
+    return (f"Å legge til og fjerne materiale er stengt fordi appen er tilgjengelig fra andre maskiner "
+            f"({settings.host}) uten innlogging. Den som drifter appen kan sette ASSISTANT_AUTH_USER og "
+            "ASSISTANT_AUTH_PASSWORD og starte den på nytt, eller legge filene i materialmappen og kjøre "
+            "python -m ingest.")
+
+
+# --- names -----------------------------------------------------------------------------------
+
+
+def safe_name(client_name: str) -> str:
+    """The base name of ``client_name`` with anything but letters, digits, «.», «-» and «_»
+    replaced, so it can never leave the corpus folder or hide in it («../../x.md» → «x.md»)."""
+    base = PurePosixPath(str(client_name).replace("\\", "/")).name
+    base = unicodedata.normalize("NFC", base)
+    base = re.sub(r"[^\w.\-]+", "-", base).strip(".-_ ")
+    base = re.sub(r"-{2,}", "-", base)
+    stem, dot, suffix = base.rpartition(".")
+    if dot and stem:
+        base = f"{stem[:MAX_NAME_CHARS]}.{suffix.lower()}"
+    if not base or not dot or not stem:
+        raise Refused(f"Filnavnet «{client_name}» kan ikke brukes; gi fila et navn med endelse, for eksempel «notat.md».")
+    return base
+
+
+# --- checking one file --------------------------------------------------------------------------
+
+
+def check_file(path: Path, name: str, corpus_dir: Path) -> None:
+    """Raise :class:`Refused` with a Norwegian sentence if ``path`` (to be stored as
+    ``name``) would not be accepted by ``python -m ingest``; reads it with the same readers."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise Refused(f"«{name}»: filtypen «{suffix}» støttes ikke. Last opp {ACCEPTED}.")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise Refused(f"«{name}» er {size / 1024 / 1024:.1f} MB; grensen er {MAX_BYTES // 1024 // 1024} MB per fil.")
+    if size == 0:
+        raise Refused(f"«{name}» er tom.")
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    if suffix == ".pdf" and b"%PDF-" not in head:
+        raise Refused(f"«{name}» er ikke en PDF-fil, selv om navnet slutter på .pdf.")
+    if suffix == ".docx" and not zipfile.is_zipfile(path):
+        raise Refused(f"«{name}» er ikke et Word-dokument (.docx), selv om navnet slutter på .docx.")
+    if suffix not in {".pdf", ".docx"}:
+        _check_text(path, name)
+
+    # The readers name the file in their messages: give them the name it will have.
+    with tempfile.TemporaryDirectory(prefix="opplasting-") as tmp:
+        staged = Path(tmp) / name
+        shutil.copyfile(path, staged)
+        source = SourceFile(staged, name, _sha256(staged))
+        if suffix in {".yaml", ".yml"}:
+            _check_participants(source, corpus_dir)
+            return
+        try:
+            sections = read_sections(source)
+        except CorpusError:
+            sections = None
+        except Exception:  # a crafted PDF/DOCX can trip the parsers in ways they do not map
+            log.warning("reading the upload %s failed", name, exc_info=True)
+            sections = None
+        if sections:
+            return
+        if suffix == ".pdf":
+            raise Refused(f"PDF-en «{name}» kan ikke leses: fila er skadet, eller den har ingen tekst som kan hentes ut "
+                          "(en skannet PDF må gjennom tekstgjenkjenning først).")
+        if suffix == ".docx":
+            raise Refused(f"Word-dokumentet «{name}» kan ikke leses; er fila skadet? Den kan også være uten tekst.")
+        raise Refused(f"«{name}» har ingen tekst.")
+
+
+def _check_text(path: Path, name: str) -> None:
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise Refused(f"«{name}» ser ut som en binærfil, ikke tekst.")
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Refused(f"«{name}» er ikke lagret som UTF-8. Lagre fila med tegnkoding UTF-8 og prøv igjen.") from None
+
+
+def _check_participants(source: SourceFile, corpus_dir: Path) -> None:
+    name = source.name
+    try:
+        raw = yaml.safe_load(source.path.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (linje {mark.line + 1})" if mark else ""
+        raise Refused(f"«{name}» er ikke gyldig YAML{where}.") from None
+    if not isinstance(raw, dict) or raw.get("kind") != "participants":
+        raise Refused(f"«{name}» er ikke en deltakerfil: den må ha «kind: participants» og en liste «participants».")
+    records = raw.get("participants") if isinstance(raw.get("participants"), list) else []
+    ids = [r.get("id") for r in records if isinstance(r, dict) and r.get("id")]
+    doubled = next((i for i in ids if ids.count(i) > 1), None)
+    if doubled:
+        raise Refused(f"Deltakerfila «{name}» har id-en «{doubled}» to ganger; hver post må ha sin egen id.")
+    try:
+        people = read_participants(source).participants
+    except CorpusError as exc:
+        detail = str(exc).replace(str(source.path), name)
+        raise Refused(f"Deltakerfila «{name}» har en feil (på engelsk: {detail}).") from None
+    taken = _participant_ids(corpus_dir)
+    clash = next((p.id for p in people if p.id in taken), None)
+    if clash:
+        raise Refused(f"Id-en «{clash}» i «{name}» finnes allerede i «{taken[clash]}»; hver post må ha sin egen id.")
+
+
+def _participant_ids(corpus_dir: Path) -> dict[str, str]:
+    """Participant ids already in the corpus folder, with the file each is in."""
+    taken: dict[str, str] = {}
+    try:
+        files, _ = list_corpus(corpus_dir)
+    except CorpusError:
+        return taken
+    for source in files:
+        if source.path.suffix.lower() in {".yaml", ".yml"}:
+            try:
+                taken.update({p.id: source.name for p in read_participants(source).participants})
+            except CorpusError:
+                continue  # the ingest names that file's own problem
+    return taken
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- adding and removing ------------------------------------------------------------------------
+
+
+def add_files(live: LiveAssistant, uploads: list[tuple[Path, str]]) -> list[Outcome]:
+    """Check each ``(path, client name)``, copy the accepted ones into the corpus folder,
+    ingest once and swap; returns when the new material can be asked about.
+
+    If the ingest fails, the copied files are removed again and every one is refused.
+    """
+    corpus_dir = Path(live.settings.corpus_dir)
+    outcomes: dict[int, Outcome] = {}
+    copied: dict[int, Path] = {}
+    with live.changing():
+        for i, (path, client_name) in enumerate(uploads):
+            name = str(client_name)
+            try:
+                name = safe_name(client_name)
+                check_file(Path(path), name, corpus_dir)
+                target = corpus_dir / name
+                if target.exists():
+                    if _sha256(target) != _sha256(Path(path)):
+                        raise Refused(f"Det finnes allerede et dokument som heter «{name}». Fjern det først, "
+                                      "eller gi fila et annet navn.")
+                    outcomes[i] = Outcome("ok", name, f"«{name}» finnes allerede i materialet, med samme innhold.")
+                    continue
+                _copy_into(Path(path), target)
+                copied[i] = target
+            except Refused as exc:
+                outcomes[i] = Outcome("error", name, str(exc))
+        if copied:
+            try:
+                live.reingest()
+            except AssistantError as exc:
+                for target in copied.values():
+                    target.unlink(missing_ok=True)
+                detail = str(exc).replace(str(corpus_dir) + os.sep, "")
+                for i, target in copied.items():
+                    outcomes[i] = Outcome("error", target.name, "Materialet kunne ikke leses inn, så fila er ikke lagt "
+                                          f"til (på engelsk: {detail}).")
+                copied = {}
+            except Exception:
+                for target in copied.values():
+                    target.unlink(missing_ok=True)
+                raise
+        manifest = _manifest(live.settings)
+        for i, target in copied.items():
+            entry = manifest.files.get(target.name) if manifest else None
+            what = ""
+            if entry is not None:
+                what = (f" ({entry.chunks} {'deltakerpost' if entry.chunks == 1 else 'deltakerposter'})"
+                        if entry.kind == "participants" else f" ({entry.sections} avsnitt)")
+            outcomes[i] = Outcome("ok", target.name, f"«{target.name}» er lagt til{what} og kan spørres om nå.")
+    return [outcomes[i] for i in range(len(uploads))]
+
+
+def _copy_into(source: Path, target: Path) -> None:
+    """Copy under a hidden name first (the ingest skips dot files), then rename: a concurrent
+    ``python -m ingest`` never reads half a file."""
+    partial = target.with_name(f".{target.name}.part")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+
+
+def remove_document(live: LiveAssistant, name: str) -> Outcome:
+    """Remove ``name`` from the corpus folder and the index; the last text document stays."""
+    corpus_dir = Path(live.settings.corpus_dir).resolve()
+    with live.changing():
+        manifest = _manifest(live.settings)
+        files = manifest.files if manifest else {}
+        target = (corpus_dir / name).resolve()
+        if name not in files or corpus_dir not in target.parents or not target.is_file():
+            return Outcome("error", name, f"Fant ikke «{name}» i materialet.")
+        texts = [n for n, e in files.items() if e.kind == "document" and n != name]
+        if files[name].kind == "document" and not texts:
+            return Outcome("error", name, "Det siste dokumentet kan ikke fjernes: materialet må ha minst ett dokument "
+                                          "med tekst.")
+        aside = target.with_name(f".{target.name}.fjernet")
+        os.replace(target, aside)
+        try:
+            live.reingest()
+        except AssistantError as exc:
+            os.replace(aside, target)
+            return Outcome("error", name, f"«{name}» kunne ikke fjernes (på engelsk: {exc}).")
+        except Exception:
+            os.replace(aside, target)
+            raise
+        aside.unlink(missing_ok=True)
+    return Outcome("ok", name, f"«{name}» er fjernet fra materialet.")
+
+
+# --- what the index holds --------------------------------------------------------------------------
+
+
+def _manifest(settings: Settings) -> Manifest | None:
+    try:
+        return Manifest.read(Path(settings.index_dir))
+    except AssistantError:
+        return None
+
+
+def document_rows(settings: Settings) -> list[list[str]]:
+    """One row per file in the index: name, type, sections (records for participant files), when added."""
+    manifest = _manifest(settings)
+    if manifest is None:
+        return []
+    rows = []
+    for name, entry in sorted(manifest.files.items(), key=lambda item: item[0].casefold()):
+        kind = KINDS.get(PurePosixPath(name).suffix.lower(), "")
+        content = f"{entry.chunks} poster" if entry.kind == "participants" else str(entry.sections)
+        try:
+            added = datetime.fromtimestamp((Path(settings.corpus_dir) / name).stat().st_mtime).strftime("%d.%m.%Y %H:%M")
+        except OSError:
+            added = ""
+        rows.append([name, kind, content, added])
+    return rows
+
+
+def removable(settings: Settings) -> list[str]:
+    """The names a user can pick to remove: every file in the index."""
+    manifest = _manifest(settings)
+    return sorted(manifest.files, key=str.casefold) if manifest else []
