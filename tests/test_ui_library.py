@@ -324,13 +324,15 @@ def test_added_then_removed_document_comes_and_goes_from_answers_and_the_list(sm
     upload = tmp_path / "verksted.md"
     upload.write_text(f"# Verksted\n\n{MD_FACT}\n", encoding="utf-8")
 
-    (added,) = library.add_files(small, [(upload, "verksted.md")])
+    reports: list[tuple[int, int]] = []
+    (added,) = library.add_files(small, [(upload, "verksted.md")], lambda done, total: reports.append((done, total)))
     listed = [row[:3] for row in library.document_rows(small.settings)]
     cited = [c.document for c in small.ask(MD_QUESTION).citations]
     removed = library.remove_document(small, "verksted.md")
     after = small.ask(MD_QUESTION)
 
     assert "ok" == added.status
+    assert reports[0] == (0, 1) and reports[-1] == (1, 1)  # the progress bar: the one new passage, embedded
     assert ["verksted.md", "Markdown", "1"] in listed
     assert "verksted.md" in cited
     assert ("ok", "«verksted.md» er fjernet fra materialet.") == (removed.status, removed.message)

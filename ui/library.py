@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -205,7 +206,8 @@ def _sha256(path: Path) -> str:
 # --- adding and removing ------------------------------------------------------------------------
 
 
-def add_files(live: LiveAssistant, uploads: list[tuple[Path, str]]) -> list[Outcome]:
+def add_files(live: LiveAssistant, uploads: list[tuple[Path, str]],
+              progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
     """Check each ``(path, client name)``, copy the accepted ones into the corpus folder,
     ingest once and swap; returns when the new material can be asked about.
 
@@ -233,7 +235,7 @@ def add_files(live: LiveAssistant, uploads: list[tuple[Path, str]]) -> list[Outc
                 outcomes[i] = Outcome("error", name, str(exc))
         if copied:
             try:
-                live.reingest()
+                live.reingest(progress)
             except AssistantError as exc:
                 for target in copied.values():
                     target.unlink(missing_ok=True)
@@ -265,7 +267,7 @@ def _copy_into(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
-def remove_document(live: LiveAssistant, name: str) -> Outcome:
+def remove_document(live: LiveAssistant, name: str, progress: Callable[[int, int], None] | None = None) -> Outcome:
     """Remove ``name`` from the corpus folder and the index; the last text document stays."""
     corpus_dir = Path(live.settings.corpus_dir).resolve()
     with live.changing():
@@ -281,7 +283,7 @@ def remove_document(live: LiveAssistant, name: str) -> Outcome:
         aside = target.with_name(f".{target.name}.fjernet")
         os.replace(target, aside)
         try:
-            live.reingest()
+            live.reingest(progress)
         except AssistantError as exc:
             os.replace(aside, target)
             return Outcome("error", name, f"«{name}» kunne ikke fjernes (på engelsk: {exc}).")

@@ -43,13 +43,18 @@ def outcomes_html(outcomes: list[Outcome]) -> str:
     return f'<div class="opplasting-resultat" role="status"><ul>{items}</ul></div>'
 
 
-def _in_background(work: Callable[[], T], progress: gr.Progress, label: str) -> T:
-    """Run ``work`` in its own thread and tick the progress bar until it is done."""
+def _in_background(work: Callable[[Callable[[int, int], None]], T], progress: gr.Progress, label: str) -> T:
+    """Run ``work`` in its own thread and show the ingest's progress (passages embedded of all to
+    embed, with Gradio's ETA) until it is done; seconds while nothing is being embedded."""
     result: dict = {}
+    embedded: dict[str, int] = {}
+
+    def report(done: int, total: int) -> None:
+        embedded.update(done=done, total=total)
 
     def run() -> None:
         try:
-            result["value"] = work()
+            result["value"] = work(report)
         except BaseException as exc:  # handed back to the request thread below
             result["error"] = exc
 
@@ -57,7 +62,10 @@ def _in_background(work: Callable[[], T], progress: gr.Progress, label: str) -> 
     started = time.monotonic()
     worker.start()
     while worker.is_alive():
-        progress((round(time.monotonic() - started), None), desc=label, unit="s")
+        if embedded.get("total"):
+            progress((embedded["done"], embedded["total"]), desc=label, unit="avsnitt")
+        else:
+            progress((round(time.monotonic() - started), None), desc=label, unit="s")
         worker.join(0.5)
     if "error" in result:
         raise result["error"]
@@ -90,7 +98,7 @@ class LibraryHandlers:
             yield outcomes_html([Outcome("error", "", "Velg én eller flere filer først.")]), *self.listing(), gr.skip()
             return
         progress(0, desc="Kontrollerer filene …")
-        outcomes = _in_background(lambda: library.add_files(self.live, [(p, p.name) for p in paths]),
+        outcomes = _in_background(lambda report: library.add_files(self.live, [(p, p.name) for p in paths], report),
                                   progress, "Leser inn materialet …")
         yield outcomes_html(outcomes), *self.listing(), None
 
@@ -101,7 +109,7 @@ class LibraryHandlers:
             return outcomes_html([Outcome("error", "", closed)]), *self.listing()
         if not name:
             return outcomes_html([Outcome("error", "", "Velg dokumentet som skal fjernes.")]), *self.listing()
-        outcome = _in_background(lambda: library.remove_document(self.live, name), progress, "Leser inn materialet på nytt …")
+        outcome = _in_background(lambda report: library.remove_document(self.live, name, report), progress, "Leser inn materialet på nytt …")
         return outcomes_html([outcome]), *self.listing()
 
     def add_document(self, file: str | None, request: gr.Request) -> dict:

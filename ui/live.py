@@ -146,14 +146,14 @@ class LiveAssistant:
 
     # --- changing the material ---------------------------------------------------------
 
-    def reingest(self) -> Summary:
+    def reingest(self, progress: Callable[[int, int], None] | None = None) -> Summary:
         """Bring the index up to date with the corpus folder and swap the new generation in.
 
         Serialised: a second call waits for the first. Raises the ingest's errors
         (``ingest.errors.AssistantError``) unchanged; the index in use then stays.
         """
         with self._ingest_lock:
-            summary = ingest(self.settings, progress=False)
+            summary = ingest(self.settings, progress=progress or False)
             self.refresh()
             return summary
 
