@@ -13,6 +13,7 @@ replica still answering from one keeps working until it notices the new pointer.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -26,6 +27,8 @@ from ingest.index import Collections, FileEntry, Generation, Manifest, index_col
 from ingest.keyword import KeywordIndex
 from ingest.participants import Participant, Period
 from ingest.settings import Settings
+
+log = logging.getLogger(__name__)
 
 POINTER = "current"
 # A superseded generation's rows are deleted by the first ingest this long after it was
@@ -169,3 +172,31 @@ def collect_garbage(client, names: Collections, *, now: float | None = None) -> 
         if collection is not None:
             store.delete_other_documents(collection, keep=sorted(doc_keys))
     store.delete_ids(records, drop)
+
+
+class PointerWatch:
+    """The generation the server's pointer names, read at most every ``POLL_SECONDS`` (one small
+    HTTP request; an app server calls this before every question). While the server cannot be
+    reached it reports the last generation it saw."""
+
+    POLL_SECONDS = 2.0
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._names = index_collections(settings)
+        self._client = None
+        self._checked = float("-inf")
+        self._seen: str | None = None
+
+    def generation(self, *, fresh: bool = False) -> str | None:
+        now = time.monotonic()
+        if fresh or now - self._checked >= self.POLL_SECONDS:
+            self._checked = now
+            try:
+                if self._client is None:
+                    self._client = store.connect(self.settings, Path(self.settings.index_dir))
+                with store.reaching(self.settings):
+                    self._seen = current_generation(self._client, self._names) or self._seen
+            except Exception as exc:  # down or restarting: keep answering from what is loaded
+                log.warning("reading the index pointer failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        return self._seen
