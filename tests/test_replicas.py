@@ -23,7 +23,8 @@ from tests.ui_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "replicas"
-LEADER = "Hvem var prosjektleder?"
+LEADER = "Hvem var prosjektleder?"  # answered from the participant records
+PERIOD = "Når ble prosjektet gjennomført?"  # answered from the text: needs Chroma's vector search
 NEW_QUESTION = "Hvem leverte de nye dekkene til bokbussen?"
 NEW_FACT = "# Vedlikehold\n\nBokbussen fikk nye dekk i mars 2024. Dekkene ble levert av Dekkmann Svelvik AS.\n"
 DOWN_MESSAGE = "Chroma-serveren) svarer ikke"
@@ -165,11 +166,12 @@ def test_both_replicas_follow_a_new_ingest_without_a_restart(cluster):
 def test_chroma_down_gives_a_norwegian_error_then_answers_again_when_it_returns(cluster):
     """With Chroma stopped, /ask says so in Norwegian within seconds; after a restart on the same data it answers again."""
     url = cluster["urls"][1]
+    assert "01.06.2021" in ask(url, PERIOD)["answer"]
     cluster["chroma"].stop()
     try:
         started = time.time()
         with pytest.raises(AppError) as caught:
-            ask(url, LEADER)
+            ask(url, PERIOD)
         assert time.time() - started < 20
         assert DOWN_MESSAGE in str(caught.value)
         assert "Traceback" not in str(caught.value)
@@ -178,12 +180,12 @@ def test_chroma_down_gives_a_norwegian_error_then_answers_again_when_it_returns(
     deadline = time.time() + 30
     while True:
         try:
-            answer = ask(url, LEADER)
+            answer = ask(url, PERIOD)
             break
         except AppError:
             assert time.time() < deadline, "the replica did not recover after Chroma came back"
             time.sleep(1)
-    assert "Ina Synøve Borsheim" in answer["answer"]
+    assert "01.06.2021" in answer["answer"]
 
 
 @pytest.mark.parametrize("command", [["-m", "ui"], ["-m", "assistant", "ask", "--json", LEADER]])
