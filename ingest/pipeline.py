@@ -199,7 +199,7 @@ def _published(settings: Settings, old: Manifest, chroma_mode: str) -> bool:
     """The store holds the rows of the generation in ``old``: same store, and with a Chroma
     server its pointer names that generation (not one another ingest wrote since, or none
     after the server lost its data)."""
-    if old.chroma != chroma_mode:
+    if old.chroma != chroma_mode or old.collection != index_collections(settings).passages:
         return False
     if not settings.chroma_host:
         return True
