@@ -96,15 +96,18 @@ def cluster(tmp_path_factory, model_dir):
             replicas.append(proc)
             urls.append(f"http://127.0.0.1:{port}/")
 
+        ingest_env = env(**server, corpus_dir=str(corpus), index_dir=str(work / "ingest-index"))
+
         def ingest() -> None:
             done = subprocess.run([sys.executable, "-m", "ingest", "--quiet"], cwd=ROOT, capture_output=True, text=True,
-                                  env=env(**server, corpus_dir=str(corpus), index_dir=str(work / "ingest-index")))
+                                  env=ingest_env)
             assert 0 == done.returncode, done.stderr
 
         ingest()
         for proc, url in zip(replicas, urls):
             wait_for(url, STARTUP_SECONDS, proc)
-        yield {"chroma": chroma, "urls": urls, "corpus": corpus, "ingest": ingest, "work": work, "server": server}
+        yield {"chroma": chroma, "urls": urls, "corpus": corpus, "ingest": ingest, "ingest_env": ingest_env,
+               "work": work, "server": server}
     finally:
         for proc in replicas:
             proc.terminate()
@@ -147,6 +150,34 @@ def test_server_mode_answers_the_dev_set_exactly_as_embedded_mode(cluster, assis
         history = case.get("history") or []
         expected = without_timings(assistant.ask(case["question"], history).contract())
         assert expected == without_timings(remote.ask(case["question"], history).contract()), case["id"]
+
+
+def test_an_ingest_killed_midway_leaves_every_replica_on_the_generation_in_use(cluster):
+    """An ingest killed while it embeds new material moves no pointer: the replicas go on answering from the old index."""
+    from ingest import remote, store
+    from ingest.index import index_collections
+    from ingest.settings import Settings
+
+    server = cluster["server"]
+    settings = Settings(chroma_host="127.0.0.1", chroma_port=int(server["chroma_port"]), index_name=NAME,
+                        index_dir=cluster["work"] / "probe")
+    client, names = store.connect(settings, settings.index_dir), index_collections(settings)
+    before = remote.current_generation(client, names)
+    cache = cluster["work"] / "ingest-index"
+    folders = set(cache.glob("gen-*"))
+    (cluster["corpus"] / "vedlikehold.md").write_text(NEW_FACT, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "ingest", "--quiet"], cwd=ROOT, env=cluster["ingest_env"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while set(cache.glob("gen-*")) == folders:  # the new generation is being written
+        assert proc.poll() is None and time.time() < deadline, "the ingest ended before it could be killed"
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(timeout=30)
+    assert before == remote.current_generation(client, names)
+    for url in cluster["urls"]:
+        assert "Dekkmann" not in ask(url, NEW_QUESTION)["answer"]
+        assert "Ina Synøve Borsheim" in ask(url, LEADER)["answer"]
 
 
 def test_both_replicas_follow_a_new_ingest_without_a_restart(cluster):
