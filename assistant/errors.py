@@ -2,9 +2,9 @@
 UI translate them in one place (one line, no traceback)."""
 from __future__ import annotations
 
-from ingest.errors import AssistantError, IndexMissing, IndexUnusable, ModelError
+from ingest.errors import AssistantError, IndexMissing, IndexUnusable, ModelError, StoreUnavailable
 
-__all__ = ["AssistantError", "IndexMissing", "IndexUnusable", "ModelError", "EmptyQuestion", "QuestionTooLong", "BadHistory", "LLMConfigError",
+__all__ = ["AssistantError", "IndexMissing", "IndexUnusable", "ModelError", "StoreUnavailable", "EmptyQuestion", "QuestionTooLong", "BadHistory", "LLMConfigError",
            "BadFeedback", "FeedbackUnavailable"]
 
 MAX_QUESTION_CHARS = 2000

@@ -128,7 +128,10 @@ class Retriever:
         """Chunks ranked by fused dense and keyword evidence."""
         from llama_index.core.schema import QueryBundle
 
-        dense_nodes = self._dense.retrieve(QueryBundle(query_str=text, embedding=vector.tolist()))
+        from ingest import store
+
+        with store.reaching():  # a Chroma server that went away: a clear error, not a traceback
+            dense_nodes = self._dense.retrieve(QueryBundle(query_str=text, embedding=vector.tolist()))
         dense = [(self._by_id[n.node.node_id], float(n.score or 0.0)) for n in dense_nodes if n.node.node_id in self._by_id]
         keyword = self.gen.keyword.scores(text) if self.gen.keyword is not None else np.zeros(len(self.chunks))
         kw_rank = [int(i) for i in np.argsort(-keyword)[:KEYWORD_TOP] if keyword[i] > 0]

@@ -67,7 +67,12 @@ class Assistant:
         _one_thread_per_query()
         self.settings = settings
         index_dir = Path(settings.index_dir)
-        manifest, generation = load_current(index_dir)
+        if settings.chroma_host:  # the server holds the whole index; no local folder needed
+            from ingest import remote
+
+            manifest, generation = remote.load_current(settings)
+        else:
+            manifest, generation = load_current(index_dir)
         if manifest.embed_model != settings.embed_model:
             raise IndexUnusable(
                 f"the index in {index_dir} was built with the model '{manifest.embed_model}', "
@@ -75,6 +80,7 @@ class Assistant:
             )
         collection = store.open_collection(store.connect(settings, index_dir), manifest.collection)
         self.generation = generation
+        self.generation_id = manifest.generation
         self.retriever = Retriever(generation, collection, load_embedder(settings))
         self.people = People(generation.participants, generation.periods)
         self.expander = Expander(generation.keyword.vocabulary() if generation.keyword else set(), settings.thesaurus)

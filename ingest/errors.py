@@ -3,7 +3,8 @@
     AssistantError
      ├── CorpusError      bad material: names the file (and record/field)
      ├── IndexMissing     no index yet: run ingest
-     ├── IndexError_      the index exists but cannot be used (model mismatch, corrupt)
+     ├── IndexUnusable    the index exists but cannot be used (model mismatch, corrupt)
+     ├── StoreUnavailable the Chroma server does not answer (down, unreachable, timed out)
      └── ModelError       the embedding model cannot be loaded
 
 The CLI prints ``str(error)`` and exits non-zero; the UI shows it as ``gr.Error``.
@@ -30,6 +31,10 @@ class IndexMissing(AssistantError):
 
 class IndexUnusable(AssistantError):
     """An index exists but cannot be used as it is."""
+
+
+class StoreUnavailable(AssistantError):
+    """The Chroma server cannot be reached now; retrying later may succeed."""
 
 
 class ModelError(AssistantError):

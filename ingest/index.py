@@ -80,6 +80,31 @@ def collection_name(index_dir: Path) -> str:
     return collection_prefix(index_dir) + "passages"
 
 
+@dataclass(frozen=True)
+class Collections:
+    """The Chroma collections of one index name. Embedded mode uses only ``passages``; with a
+    Chroma server the sentence vectors and the generation records live there too."""
+
+    name: str
+
+    @property
+    def passages(self) -> str:
+        return f"{self.name}_passages"
+
+    @property
+    def sentences(self) -> str:
+        return f"{self.name}_sentences"
+
+    @property
+    def generations(self) -> str:
+        return f"{self.name}_generations"
+
+
+def index_collections(settings) -> Collections:
+    """``ASSISTANT_INDEX_NAME``, or the name derived from the index folder (as before it existed)."""
+    return Collections(settings.index_name or collection_prefix(Path(settings.index_dir))[:-1])
+
+
 def doc_key(name: str, sha256: str) -> str:
     """One version of one document: its rows in Chroma carry this key."""
     return f"{name}@{sha256[:16]}"

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest import store
+from ingest import remote, store
 from ingest.chunking import CHUNK_OVERLAP, CHUNK_TOKENS, Chunk, chunk_sections, participant_chunks, split_sentences
 from ingest.errors import CorpusError, IndexUnusable
 from ingest.index import (
     FileEntry,
     Generation,
     Manifest,
-    collection_name,
     collection_prefix,
     doc_key,
     generation_dir,
+    index_collections,
     remove_stale_generations,
     row_id,
 )
@@ -74,14 +74,21 @@ def ingest(settings: Settings, *, progress: bool | Progress = True) -> Summary:
     """Bring the index in ``settings.index_dir`` up to date with ``settings.corpus_dir``.
 
     ``progress``: True draws a tqdm bar on stderr, False is silent, a callable receives
-    (done, total) after each batch of passages is embedded.
+    (done, total) after each batch of passages is embedded. With a Chroma server, the
+    generation is published there too (``ingest.remote``) and the server's pointer is the swap.
     """
+    with store.reaching(settings if settings.chroma_host else None):
+        return _update(settings, progress)
+
+
+def _update(settings: Settings, progress: bool | Progress) -> Summary:
     started = time.perf_counter()
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     files, skipped = list_corpus(corpus_dir)
     chroma_mode = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "embedded"
-    old = _compatible_manifest(index_dir, settings, chroma_mode)  # its vectors can be reused
+    old = _compatible_manifest(index_dir, settings)  # its vectors can be reused
     same_reading = old is not None and old.chunking == CHUNKING  # and its chunks and Chroma rows too
+    published = old is not None and _published(settings, old, chroma_mode)  # the store holds its rows
     hashes = {f.name: f.sha256 for f in files}
     before = {k: v.sha256 for k, v in old.files.items()} if old else {}
     new = [n for n in hashes if n not in before]
@@ -89,7 +96,7 @@ def ingest(settings: Settings, *, progress: bool | Progress = True) -> Summary:
     removed = [n for n in before if n not in hashes]
     kept = len(hashes) - len(new) - len(changed)
     counts = (len(new), len(changed), kept, len(removed))
-    if same_reading and not (new or changed or removed):
+    if same_reading and published and not (new or changed or removed):
         c = old.counts
         return Summary(c["documents"], c["sections"], c["chunks"], c["participants"], 0,
                        time.perf_counter() - started, True, tuple(skipped), *counts)
@@ -128,9 +135,10 @@ def ingest(settings: Settings, *, progress: bool | Progress = True) -> Summary:
 
     keys = {name: doc_key(name, entry.sha256) for name, entry in entries.items()}
     client = store.connect(settings, index_dir)
-    collection = store.ensure_collection(client, collection_name(index_dir))
+    names = index_collections(settings)
+    collection = store.ensure_collection(client, names.passages)
     # Rows of unchanged documents are already in Chroma (unless the store lost them).
-    stored = _stored_keys(collection, old, keys) if same_reading else set()
+    stored = _stored_keys(collection, old, keys) if same_reading and published else set()
     index_dir.mkdir(parents=True, exist_ok=True)
     gen_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     folder = generation_dir(index_dir, gen_id)
@@ -140,7 +148,7 @@ def ingest(settings: Settings, *, progress: bool | Progress = True) -> Summary:
     embedded = _embed(settings, chunks, sentences, previous, folder, writer, progress)
     writer.flush()
 
-    Generation(
+    generation = Generation(
         chunks=chunks,
         chunk_vectors=np.load(folder / "chunk_vectors.npy", mmap_mode="r"),
         sentence_vectors=np.load(folder / "sentence_vectors.npy", mmap_mode="r"),
@@ -150,20 +158,29 @@ def ingest(settings: Settings, *, progress: bool | Progress = True) -> Summary:
         periods=periods,
         keyword=KeywordIndex.build([c.embed_text for c in chunks]),
         doc_keys=keys,
-    ).save(folder)
+    )
+    generation.save(folder)
     totals = {"documents": n_docs, "sections": n_sections, "chunks": len(chunks), "participants": len(people)}
-    Manifest(gen_id, collection.name, settings.embed_model, entries, totals, chroma=chroma_mode, chunking=CHUNKING).write(index_dir)
+    manifest = Manifest(gen_id, collection.name, settings.embed_model, entries, totals, chroma=chroma_mode, chunking=CHUNKING)
+    if settings.chroma_host:
+        _publish(client, names, manifest, generation, stored)
+    manifest.write(index_dir)
     # The swap is done; what follows only frees space.
-    store.delete_other_documents(collection, keep=list(keys.values()))
-    store.drop_stale_collections(client, collection_prefix(index_dir), keep=collection.name)  # from format 1
+    if settings.chroma_host:
+        remote.collect_garbage(client, names)  # app servers may still be on an earlier generation
+    else:
+        store.delete_other_documents(collection, keep=list(keys.values()))
+    if settings.index_name is None:  # a chosen name may prefix another index's names
+        store.drop_stale_collections(client, collection_prefix(index_dir),  # from format 1
+                                     keep=[names.passages, names.sentences, names.generations])
     remove_stale_generations(index_dir, keep=gen_id)
     return Summary(n_docs, n_sections, len(chunks), len(people), embedded,
                    time.perf_counter() - started, False, tuple(skipped), *counts)
 
 
-def _compatible_manifest(index_dir: Path, settings: Settings, chroma_mode: str) -> Manifest | None:
+def _compatible_manifest(index_dir: Path, settings: Settings) -> Manifest | None:
     """The manifest in use, if its generation's vectors can be reused (same model, same way of
-    pooling, same store, files present)."""
+    pooling, files present; the store may differ: vectors are the same in any store)."""
     try:
         old = Manifest.read(index_dir)
     except IndexUnusable:
@@ -171,12 +188,29 @@ def _compatible_manifest(index_dir: Path, settings: Settings, chroma_mode: str) 
     if (
         old is None
         or old.embed_model != settings.embed_model
-        or old.chroma != chroma_mode
         or old.chunking.rpartition("|")[2] != VECTORS
         or not generation_dir(index_dir, old.generation).is_dir()
     ):
         return None
     return old
+
+
+def _published(settings: Settings, old: Manifest, chroma_mode: str) -> bool:
+    """The store holds the rows of the generation in ``old``: same store, and with a Chroma
+    server its pointer names that generation (not one another ingest wrote since, or none
+    after the server lost its data)."""
+    if old.chroma != chroma_mode or old.collection != index_collections(settings).passages:
+        return False
+    if not settings.chroma_host:
+        return True
+    client = store.connect(settings, Path(settings.index_dir))
+    return remote.current_generation(client, index_collections(settings)) == old.generation
+
+
+def _publish(client, names, manifest: Manifest, generation: Generation, stored: set[str]) -> None:
+    """Server mode: the sentence vectors and the generation's record into Chroma, then the pointer."""
+    remote.upload_sentences(store.ensure_collection(client, names.sentences), generation, skip=stored)
+    remote.publish(client, names, manifest, generation)
 
 
 _COUNTERS: dict[str, object] = {}

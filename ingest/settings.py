@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     )
     chroma_host: str | None = Field(None, description="Chroma server host; unset means the embedded store.")
     chroma_port: int = Field(8000, description="Chroma server port.")
+    index_name: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,40}[A-Za-z0-9]$",
+        description="The index's name in Chroma (its collections are '<name>_passages' etc.); with a Chroma "
+                    "server, app servers sharing this name need no local index folder. Unset: derived from the index folder.",
+    )
 
     llm_backend: Literal["none", "openai", "ollama"] = "none"
     llm_base_url: str | None = None

@@ -9,18 +9,28 @@ Chroma's default embedding function (it would download a model): vectors come fr
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from ingest.errors import IndexUnusable
+from ingest.errors import IndexUnusable, StoreUnavailable
 from ingest.settings import Settings
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 BATCH = 1000
+# chromadb's HTTP client waits forever by default. A request the server does not answer
+# within this gives up, so a question fails with a message instead of hanging. The largest
+# request is a 1,000-row page of vectors at start-up (~0.3 s on loopback).
+HTTP_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 3.0
+FETCH_THREADS = 4  # parallel pages when an app server loads the index from the server
+RECORD_VECTOR = [1.0]  # generation records have no meaning as vectors; Chroma wants one anyway
 
 
 def connect(settings: Settings, index_dir: Path):
@@ -29,13 +39,50 @@ def connect(settings: Settings, index_dir: Path):
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        try:
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        except Exception as exc:  # chromadb turns a refused connection into a bare ValueError
+            raise unavailable(settings, exc) from None
+        _set_timeout(client)
+        return client
     try:
-        if settings.chroma_host:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
     except Exception as exc:  # chromadb raises bare ValueError/ConnectionError subclasses
-        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(index_dir / "chroma")
-        raise IndexUnusable(f"cannot open the Chroma store at {where}: {str(exc).splitlines()[0]}") from None
+        raise IndexUnusable(f"cannot open the Chroma store at {index_dir / 'chroma'}: {str(exc).splitlines()[0]}") from None
+
+
+def _set_timeout(client) -> None:
+    """Give the HTTP client's session a timeout (chromadb offers no setting for it)."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(HTTP_TIMEOUT, connect=CONNECT_TIMEOUT)
+
+
+def server_address(settings: Settings) -> str:
+    return f"{settings.chroma_host}:{settings.chroma_port}"
+
+
+def unavailable(settings: Settings | None, exc: BaseException) -> StoreUnavailable:
+    reason = (str(exc).splitlines() or [""])[0] or exc.__class__.__name__
+    where = f" at {server_address(settings)}" if settings is not None else ""
+    return StoreUnavailable(
+        f"cannot reach the Chroma server{where} ({reason}); "
+        "start it, or check ASSISTANT_CHROMA_HOST and ASSISTANT_CHROMA_PORT"
+    )
+
+
+@contextlib.contextmanager
+def reaching(settings: Settings | None = None) -> Iterator[None]:
+    """Turn the HTTP client's transport failures (refused, reset, timed out) into StoreUnavailable."""
+    import httpx
+
+    try:
+        yield
+    except httpx.TransportError as exc:
+        raise unavailable(settings, exc) from None
 
 
 def ensure_collection(client, name: str):
@@ -43,15 +90,17 @@ def ensure_collection(client, name: str):
     return client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
 
 
-def upsert(collection, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict], documents: Sequence[str]) -> None:
-    """Store passages; re-running after an interrupted ingest overwrites its leftovers."""
+def upsert(collection, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict],
+           documents: Sequence[str] | None = None) -> None:
+    """Store passages (or sentences, without documents); re-running after an interrupted ingest
+    overwrites its leftovers."""
     for start in range(0, len(ids), BATCH):
         stop = start + BATCH
         collection.upsert(
             ids=list(ids[start:stop]),
             embeddings=np.asarray(vectors[start:stop], dtype=np.float32),
             metadatas=list(metadatas[start:stop]),
-            documents=list(documents[start:stop]),
+            documents=list(documents[start:stop]) if documents is not None else None,
         )
 
 
@@ -81,9 +130,62 @@ def vector_store(collection):
     return ChromaVectorStore(chroma_collection=collection)
 
 
-def drop_stale_collections(client, prefix: str, keep: str) -> None:
+def drop_stale_collections(client, prefix: str, keep: Sequence[str]) -> None:
     """Remove this index's collections other than ``keep`` (left by earlier or interrupted runs)."""
     for item in client.list_collections():
         name = item.name if hasattr(item, "name") else item
-        if name.startswith(prefix) and name != keep:
+        if name.startswith(prefix) and name not in keep:
             client.delete_collection(name)
+
+
+# --- the index in a Chroma server: sentence rows and generation records -----------------------
+
+
+def get_rows(collection, ids: Sequence[str], include: Sequence[str]) -> dict[str, tuple]:
+    """Rows by id, fetched in parallel pages: {id: (embedding, document, metadata)} for the
+    fields in ``include`` (None for the others). Ids Chroma lacks are missing from the result."""
+    pages = [list(ids[i:i + BATCH]) for i in range(0, len(ids), BATCH)]
+
+    def fetch(page: list[str]) -> dict[str, tuple]:
+        got = collection.get(ids=page, include=list(include))
+        n = len(got["ids"])
+        columns = [got.get(f) if got.get(f) is not None else [None] * n for f in ("embeddings", "documents", "metadatas")]
+        return dict(zip(got["ids"], zip(*columns)))
+
+    rows: dict[str, tuple] = {}
+    with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:  # the HTTP client is thread-safe
+        for part in pool.map(fetch, pages):
+            rows.update(part)
+    return rows
+
+
+def put_record(collection, record_id: str, record: dict, metadata: dict) -> None:
+    """Store a JSON record (a generation's description, or the pointer to the current one)."""
+    collection.upsert(ids=[record_id], embeddings=[RECORD_VECTOR], documents=[json.dumps(record, ensure_ascii=False)],
+                      metadatas=[metadata])
+
+
+def get_record(collection, record_id: str) -> dict | None:
+    got = collection.get(ids=[record_id], include=["documents"])
+    return json.loads(got["documents"][0]) if got["ids"] else None
+
+
+def record_metadata(collection) -> dict[str, dict]:
+    """Every record's id and metadata (not the records themselves)."""
+    got = collection.get(include=["metadatas"])
+    return dict(zip(got["ids"], got["metadatas"]))
+
+
+def delete_ids(collection, ids: Sequence[str]) -> None:
+    if ids:
+        collection.delete(ids=list(ids))
+
+
+def open_or_none(client, name: str):
+    """The collection, or None when it does not exist (yet)."""
+    from chromadb.errors import NotFoundError
+
+    try:
+        return client.get_collection(name, embedding_function=None)
+    except (NotFoundError, ValueError):
+        return None

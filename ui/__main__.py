@@ -46,12 +46,18 @@ def main(argv: list[str] | None = None) -> int:
               "set ASSISTANT_HOST/ASSISTANT_PORT (or --host/--port)", file=sys.stderr)
         return 1
 
-    from assistant.service import Assistant
     from ui.app import build_app, launch
+
+    from ingest.errors import StoreUnavailable
 
     print("Loading the index and the model …", file=sys.stderr, flush=True)
     try:
-        assistant = Assistant(settings)
+        assistant = _load(settings)
+    except StoreUnavailable as exc:  # nothing to serve from, and nothing the page could fix
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
     except AssistantError as exc:
         # Serve anyway: the page explains (in Norwegian) how to fix it.
         print(f"warning: {exc}", file=sys.stderr)
@@ -69,6 +75,28 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _load(settings):
+    """The assistant. With a Chroma server that holds no index under this name yet, wait for
+    the first ingest to publish one (replicas may start before the ingest job has run)."""
+    import time
+
+    from assistant.service import Assistant
+    from ingest.errors import IndexMissing
+    from ingest.remote import PointerWatch
+
+    said = False
+    while True:
+        try:
+            return Assistant(settings)
+        except IndexMissing as exc:
+            if not settings.chroma_host:
+                raise
+            if not said:
+                print(f"waiting: {exc}", file=sys.stderr, flush=True)
+                said = True
+            time.sleep(PointerWatch.POLL_SECONDS)
 
 
 def _cannot_listen(host: str, port: int) -> str | None:

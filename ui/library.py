@@ -70,6 +70,11 @@ def closed_reason(settings: Settings, username: str | None = None) -> str | None
     On loopback the page is only reachable from this machine: open. Beyond loopback
     they need the login (``ASSISTANT_AUTH_USER``/``ASSISTANT_AUTH_PASSWORD``).
     """
+    if settings.chroma_host:
+        # Each app server over a shared Chroma index has its own (often empty) material folder;
+        # an ingest from here would publish that folder as the whole index.
+        return ("Denne appen er én av flere over en felles Chroma-server, så materiale legges til av den som "
+                "drifter den: legg filene i materialmappen til innlesingsjobben og kjør python -m ingest.")
     has_auth = bool(settings.auth_user and settings.auth_password)
     if has_auth and username is None:
         return "Du må være logget inn for å legge til eller fjerne materiale."

@@ -7,12 +7,18 @@ of the newest complete generation (taken once, at the request's start), loads a 
 when the manifest names another generation (after an upload here or a ``python -m
 ingest`` in a terminal), and asks a question again on the new generation when the old
 one vanished under it. Ingests started from the page run one at a time.
+
+With a Chroma server (several app servers over one index) the pointer in the server takes
+the manifest's place: it is polled every few seconds, a new generation is loaded in the
+background while the one in use keeps answering (its rows outlive it by a grace period,
+see ``ingest.remote``), and the swap happens between requests.
 """
 from __future__ import annotations
 
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +26,7 @@ from typing import TypeVar
 
 from assistant.models import Answer, Turn
 from assistant.service import Assistant
+from ingest import remote
 from ingest.index import MANIFEST, Manifest
 from ingest.participants import Participant
 from ingest.pipeline import Summary, ingest
@@ -28,6 +35,29 @@ from ingest.settings import Settings
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+RETRY_SECONDS = 30.0  # a generation that failed to load is tried again after this long
+
+
+class ManifestWatch:
+    """The generation the local manifest names; re-read only when the file changed (a stat per request)."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self._index_dir = index_dir
+        self._seen: tuple[int, str | None] = (-1, None)  # manifest mtime_ns and generation read then
+
+    def generation(self, *, fresh: bool = False) -> str | None:
+        try:
+            mtime = os.stat(self._index_dir / MANIFEST).st_mtime_ns
+        except OSError:
+            return None
+        if mtime != self._seen[0]:
+            try:
+                manifest = Manifest.read(self._index_dir)
+            except Exception:  # damaged: the assistant in use stays
+                return self._seen[1]
+            self._seen = (mtime, manifest.generation if manifest else None)
+        return self._seen[1]
 
 
 @dataclass(frozen=True)
@@ -47,8 +77,12 @@ class LiveAssistant:
         self._index_dir = Path(settings.index_dir)
         self._swap = threading.Condition()  # guards _loaded; notified after each swap
         self._ingest_lock = threading.RLock()  # one change of the material (and its ingest) at a time
-        self._seen: tuple[int, str | None] = (-1, None)  # manifest mtime_ns and generation read then
-        self._loaded = Loaded(self._generation_on_disk(), assistant)
+        # With a Chroma server, old generations outlive a swap: load the next one in the background.
+        self._background = bool(settings.chroma_host)
+        self._pointer = remote.PointerWatch(settings) if self._background else ManifestWatch(self._index_dir)
+        self._loading = False
+        self._failed: tuple[str | None, float] = (None, 0.0)  # generation that failed to load, and when
+        self._loaded = Loaded(getattr(assistant, "generation_id", None) or self._pointer.generation(), assistant)
 
     # --- the assistant in use ----------------------------------------------------------
 
@@ -68,48 +102,60 @@ class LiveAssistant:
         collection is being dropped.
         """
         with self._swap:
-            on_disk = self._generation_on_disk()
-            if on_disk is None or on_disk == self._loaded.generation:
+            newest = self._pointer.generation(fresh=True)
+            if newest is None or newest == self._loaded.generation:
                 return False
             old = self._loaded.assistant
             # The answerer (maybe a language-model client) and the fitted decision models
             # do not depend on the index, so the new assistant reuses them.
             fresh = Assistant(self.settings, answerer=old.answerer, decision=old.decision)
-            self._loaded = Loaded(on_disk, fresh)
+            self._loaded = Loaded(fresh.generation_id, fresh)
             self._swap.notify_all()
-            log.info("swapped in index generation %s (%.1f s to load)", on_disk, fresh.load_seconds)
+            log.info("swapped in index generation %s (%.1f s to load)", fresh.generation_id, fresh.load_seconds)
             return True
 
     def _take(self) -> Loaded:
         loaded = self._loaded
-        if self._generation_on_disk() not in (None, loaded.generation):
-            try:
-                self.refresh()
-            except Exception:  # a half-written or broken new index: keep answering with the old one
-                log.exception("loading the new index generation failed; keeping the one in use")
+        newest = self._pointer.generation()
+        if newest not in (None, loaded.generation) and not self._gave_up_on(newest):
+            if self._background:
+                self._refresh_in_background()
+            else:
+                self._refresh_or_keep()
             loaded = self._loaded
         return loaded
 
-    def _generation_on_disk(self) -> str | None:
-        """The generation the manifest names; re-read only when the file changed (a stat per request)."""
+    def _refresh_or_keep(self) -> None:
         try:
-            mtime = os.stat(self._index_dir / MANIFEST).st_mtime_ns
-        except OSError:
-            return None
-        if mtime != self._seen[0]:
+            self.refresh()
+        except Exception as exc:  # a half-written or broken new index, or the server is down: keep the old one
+            self._failed = (self._pointer.generation(), time.monotonic())
+            log.warning("loading the new index generation failed (%s); keeping the one in use", str(exc) or exc.__class__.__name__)
+
+    def _gave_up_on(self, generation: str | None) -> bool:
+        return self._failed[0] == generation and time.monotonic() - self._failed[1] < RETRY_SECONDS
+
+    def _refresh_in_background(self) -> None:
+        with self._swap:
+            if self._loading:
+                return
+            self._loading = True
+
+        def run() -> None:
             try:
-                manifest = Manifest.read(self._index_dir)
-            except Exception:  # damaged: the assistant in use stays
-                return self._seen[1]
-            self._seen = (mtime, manifest.generation if manifest else None)
-        return self._seen[1]
+                self._refresh_or_keep()
+            finally:
+                self._loading = False
+
+        threading.Thread(target=run, name="index-swap", daemon=True).start()
 
     def _retry(self, loaded: Loaded) -> Loaded | None:
         """After a failure: the newer assistant to ask again, if the generation in use was replaced."""
-        if self._generation_on_disk() in (None, loaded.generation):
+        if self._pointer.generation(fresh=True) in (None, loaded.generation):
             return None
         log.info("index generation %s was replaced during a question; asking again on the new one", loaded.generation)
-        fresh = self._take()
+        self._refresh_or_keep()
+        fresh = self._loaded
         return fresh if fresh.generation != loaded.generation else None
 
     def _call(self, fn: Callable[[Assistant], T]) -> T:

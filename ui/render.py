@@ -20,6 +20,7 @@ from assistant.errors import (
     IndexUnusable,
     ModelError,
     QuestionTooLong,
+    StoreUnavailable,
 )
 from assistant.models import Answer, Citation
 from ingest.participants import Participant
@@ -48,6 +49,9 @@ def error_message(error: BaseException) -> str:
         size = f"{length} tegn langt" if length else "for langt"
         return (f"Spørsmålet er {size}; grensen er {MAX_QUESTION_CHARS} tegn. "
                 "Kort det ned og prøv igjen.")
+    if isinstance(error, StoreUnavailable):
+        return ("Søkeindeksen (Chroma-serveren) svarer ikke akkurat nå, så spørsmålet kunne ikke besvares. "
+                "Prøv igjen om litt; assistenten kobler seg til igjen av seg selv.")
     if isinstance(error, IndexMissing):
         return "Fant ingen indeks. Bygg den med `python -m ingest` (eller `make run`)."
     if isinstance(error, IndexUnusable):
