@@ -46,9 +46,8 @@ def main(argv: list[str] | None = None) -> int:
               "set ASSISTANT_HOST/ASSISTANT_PORT (or --host/--port)", file=sys.stderr)
         return 1
 
-    from ui.app import build_app, launch
-
     from ingest.errors import StoreUnavailable
+    from ui.app import build_app, launch
 
     print("Loading the index and the model …", file=sys.stderr, flush=True)
     try:
