@@ -12,8 +12,10 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-
 from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
 
 from ingest.embedmodel.export import int8_path
 from ingest.errors import ModelError
@@ -59,36 +61,31 @@ def load_embedder(settings: Settings, *, threads: int | None = None):
     if int8_path(model).is_file():
         from ingest.encoder import Encoder
 
-        return encoder_embedding(Encoder(model, threads=threads), model_name=model)
+        return EncoderEmbedding(Encoder(model, threads=threads), model_name=model)
     return _torch_embedder(settings, model, threads)
 
 
-def encoder_embedding(encoder: Any, model_name: str = "multilingual-e5-small") -> Any:
-    """``encoder`` (an ``ingest.encoder.Encoder``) behind llama-index's embedding interface."""
-    from llama_index.core.base.embeddings.base import BaseEmbedding
-    from pydantic import PrivateAttr
+class EncoderEmbedding(BaseEmbedding):
+    """An ``ingest.encoder.Encoder`` behind llama-index's embedding interface."""
 
-    class EncoderEmbedding(BaseEmbedding):
-        _encoder: Any = PrivateAttr()
+    _encoder: Any = PrivateAttr()
 
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self._encoder = encoder
+    def __init__(self, encoder: Any, **kwargs: Any) -> None:
+        # Large batches: the encoder sorts each one by length, so padding costs little.
+        super().__init__(**{"embed_batch_size": 512, **kwargs})
+        self._encoder = encoder
 
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return self._encoder.encode_queries([query])[0].tolist()
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._encoder.encode_queries([query])[0].tolist()
 
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return self._get_query_embedding(query)
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
 
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return self._encoder.encode_passages([text])[0].tolist()
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._encoder.encode_passages([text])[0].tolist()
 
-        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            return self._encoder.encode_passages(texts).tolist()
-
-    # Large batches: the encoder sorts each one by length, so padding costs little.
-    return EncoderEmbedding(model_name=model_name, embed_batch_size=512)
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._encoder.encode_passages(texts).tolist()
 
 
 def _torch_embedder(settings: Settings, model: str, threads: int | None):
