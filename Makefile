@@ -18,6 +18,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e ".[llm,test]"
 	touch $@
 
+# The bundled model as a sentence-transformers folder plus its int8 ONNX export (onnx/), from local
+# weights only; idempotent (markers), about a minute the first time.
 model: $(VENV)/.installed
 	$(PY) -m ingest.embedmodel
 

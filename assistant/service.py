@@ -27,7 +27,7 @@ from assistant.models import Answer, Evidence, Turn
 from assistant.people import People, PeopleResult
 from assistant.query import Query, normalise, parse, proper_names, split_parts
 from assistant.retrieve import Candidate, Hit, Retriever
-from assistant.tuning import SECOND_SENTENCE_SHARE, SENTENCE_PASSAGES
+from assistant.tuning import QUERY_THREADS, SECOND_SENTENCE_SHARE, SENTENCE_PASSAGES
 from ingest.chunking import last_heading
 from ingest.keyword import analyze
 from ingest.participants import Participant
@@ -64,7 +64,6 @@ class Assistant:
         from ingest.index import load_current
 
         started = time.perf_counter()
-        _one_thread_per_query()
         self.settings = settings
         index_dir = Path(settings.index_dir)
         if settings.chroma_host:  # the server holds the whole index; no local folder needed
@@ -81,7 +80,7 @@ class Assistant:
         collection = store.open_collection(store.connect(settings, index_dir), manifest.collection)
         self.generation = generation
         self.generation_id = manifest.generation
-        self.retriever = Retriever(generation, collection, load_embedder(settings))
+        self.retriever = Retriever(generation, collection, load_embedder(settings, threads=QUERY_THREADS))
         self.people = People(generation.participants, generation.periods)
         self.expander = Expander(generation.keyword.vocabulary() if generation.keyword else set(), settings.thesaurus)
         self.decision = decision if decision is not None else _load_decision(settings)
@@ -371,16 +370,6 @@ def _load_decision(settings: Settings) -> Decision:
         log.warning("the answer model was fitted for %s, not %s; run 'make fit' for best answers",
                     decision.embed_model, Path(settings.embed_model).name)
     return decision
-
-
-def _one_thread_per_query() -> None:
-    """One torch thread per encode. Measured on this 2-core machine (scripts/bench_query.py):
-    a single query embedding takes ~30 ms with one thread, but 80 ms to nearly a second with
-    two as soon as anything else runs (a second request, another process), because the
-    threads spin-wait for each other; concurrent UI requests then use the cores instead."""
-    import torch
-
-    torch.set_num_threads(1)
 
 
 @lru_cache(maxsize=1)

@@ -11,6 +11,13 @@ RRF_K = 60  # reciprocal rank fusion's constant, for the "rrf" comparison only
 # for every answerable dev question that reaches the text (scripts/fit.py labels).
 SENTENCE_PASSAGES = 8
 
+# One encoder thread per query. On this 2-core machine a query embedding took ~30 ms with
+# one torch thread but 80 ms to nearly a second with two as soon as anything else ran (a
+# second request, another process): the threads spin-wait for each other. The int8 ONNX
+# encoder with one thread: p50 17 ms (150 eval questions, load ~6). Concurrent UI requests
+# use the other core instead.
+QUERY_THREADS = 1
+
 # --- sentence choice and answer (assistant/service.py) --------------------------------
 # A second sentence joins the answer at this share of the best one's probability: answers
 # spread over two sentences or list lines.

