@@ -85,7 +85,11 @@ class Encoder:
 
     def count_tokens(self, text: str) -> int:
         """Tokens in ``text`` alone (no prefix, no <s>/</s>), for sizing chunks."""
-        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        return len(self.token_ids(text))
+
+    def token_ids(self, text: str) -> list[int]:
+        """The token ids of ``text`` alone: llama-index's splitter sizes chunks with this."""
+        return self._tokenizer.encode(text, add_special_tokens=False).ids
 
     # --- internals --------------------------------------------------------------------
 

@@ -103,6 +103,7 @@ def _update(settings: Settings, progress: bool | Progress) -> Summary:
 
     # Read and validate everything before writing anything; a document whose bytes are
     # unchanged keeps its chunks from the current index (no re-reading, no re-tokenising).
+    model = _Model(settings)
     previous = _previous_generation(index_dir, old)
     reusable = _reusable_chunks(old, previous) if same_reading else {}
     chunks: list[Chunk] = []
@@ -124,7 +125,7 @@ def _update(settings: Settings, progress: bool | Progress) -> Summary:
             entries[source.name] = FileEntry(source.sha256, "document", len(found), n_file_sections)
         else:
             sections = read_sections(source)
-            found = chunk_sections(sections, _token_counter(settings))
+            found = chunk_sections(sections, model.token_ids)
             n_docs += 1
             n_sections += len(sections)
             entries[source.name] = FileEntry(source.sha256, "document", len(found), len(sections))
@@ -145,7 +146,7 @@ def _update(settings: Settings, progress: bool | Progress) -> Summary:
     folder.mkdir()
     sentences = _sentence_rows(chunks)
     writer = _RowWriter(collection, keys, skip=stored)
-    embedded = _embed(settings, chunks, sentences, previous, folder, writer, progress)
+    embedded = _embed(model, chunks, sentences, previous, folder, writer, progress)
     writer.flush()
 
     generation = Generation(
@@ -213,15 +214,24 @@ def _publish(client, names, manifest: Manifest, generation: Generation, stored: 
     remote.publish(client, names, manifest, generation)
 
 
-_COUNTERS: dict[str, object] = {}
+class _Model:
+    """The encoder, loaded at most once per ingest and only when something must be read or embedded;
+    its tokenizer also sizes the chunks, so one copy is in memory (the tokenizer alone is ~300 MB)."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._encoder = None
 
-def _token_counter(settings: Settings):
-    if settings.embed_model not in _COUNTERS:
-        from ingest.embedding import load_token_counter
+    @property
+    def encoder(self):
+        if self._encoder is None:
+            from ingest.embedding import load_encoder
 
-        _COUNTERS[settings.embed_model] = load_token_counter(settings)
-    return _COUNTERS[settings.embed_model]
+            self._encoder = load_encoder(self.settings, threads=None)
+        return self._encoder
+
+    def token_ids(self, text: str) -> list[int]:
+        return self.encoder.token_ids(text)
 
 
 def _check_unique_ids(people: list[Participant], chunks: list[Chunk]) -> None:
@@ -309,7 +319,7 @@ class _RowWriter:
         self.pending = []
 
 
-def _embed(settings: Settings, chunks: list[Chunk], sentences: tuple[np.ndarray, np.ndarray],
+def _embed(model: _Model, chunks: list[Chunk], sentences: tuple[np.ndarray, np.ndarray],
            previous: Generation | None, folder: Path, writer: _RowWriter, progress: bool | Progress) -> int:
     """Fill the generation's vector files: reused rows first, then one forward pass per new passage
     (its vector and its sentences' vectors come from the same token states). Returns how many
@@ -318,7 +328,7 @@ def _embed(settings: Settings, chunks: list[Chunk], sentences: tuple[np.ndarray,
     first_sentence = np.searchsorted(sentence_chunk, np.arange(len(chunks) + 1))
     reuse = _reusable_rows(previous)
     todo = [pos for pos, c in enumerate(chunks) if c.content_hash not in reuse]
-    encoder = _encoder(settings) if todo else None
+    encoder = model.encoder if todo else None
     dim = encoder.dim if encoder else previous.chunk_vectors.shape[1]
     chunk_vectors = np.lib.format.open_memmap(folder / "chunk_vectors.npy", "w+", np.float32, (len(chunks), dim))
     sentence_vectors = np.lib.format.open_memmap(folder / "sentence_vectors.npy", "w+", np.float32, (len(sentence_chunk), dim))
@@ -394,12 +404,6 @@ def _embed_unpooled(encoder, chunks, sentence_chunk, sentence_spans, sentence_ve
 
 def _normalise(vector: np.ndarray) -> np.ndarray:
     return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
-
-
-def _encoder(settings: Settings):
-    from ingest.embedding import load_encoder
-
-    return load_encoder(settings, threads=None)
 
 
 def _progress(total: int, enabled: bool | Progress) -> Progress:

@@ -65,4 +65,7 @@ class SentenceTransformerEncoder:
                 yield state.float().numpy(), spans
 
     def count_tokens(self, text: str) -> int:
-        return len(self._tokenizer.encode(text, add_special_tokens=False))
+        return len(self.token_ids(text))
+
+    def token_ids(self, text: str) -> list[int]:
+        return self._tokenizer.encode(text, add_special_tokens=False)
