@@ -140,6 +140,23 @@ def test_changed_file_is_replaced_and_removed_file_removed(mini_corpus, tmp_path
     assert 1 == len(list((tmp_path / "index").glob("gen-*")))
 
 
+def test_a_passage_gets_the_same_vectors_whatever_is_embedded_with_it(mini_corpus, tmp_path, model_dir):
+    """Vectors depend on the text alone, not on the other passages of the run (int8 scales its
+    activations per batch), so an edit embeds exactly what a cold ingest would."""
+    import numpy as np
+
+    ingest(make_settings(mini_corpus, tmp_path / "alone"), progress=False)
+    (mini_corpus / "ekstra.md").write_text("# Ekstra\n\nEt langt vedlegg om Nordby bibliotek og innbyggertorg. " * 3 + "\n")
+    ingest(make_settings(mini_corpus, tmp_path / "together"), progress=False)
+    alone, together = load_current(tmp_path / "alone")[1], load_current(tmp_path / "together")[1]
+    rows = {c.content_hash: i for i, c in enumerate(together.chunks)}
+    for i, chunk in enumerate(alone.chunks):
+        j = rows[chunk.content_hash]
+        assert np.allclose(alone.chunk_vectors[i], together.chunk_vectors[j], atol=1e-6)
+        mine, theirs = alone.sentence_chunk == i, together.sentence_chunk == j
+        assert mine.any() and np.allclose(alone.sentence_vectors[mine], together.sentence_vectors[theirs], atol=1e-6)
+
+
 def test_failed_ingest_keeps_the_previous_index(mini_corpus, tmp_path, model_dir, monkeypatch):
     """A crash while the new passages stream into Chroma leaves the old index in use and answering."""
     from assistant.service import Assistant
