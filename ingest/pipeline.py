@@ -14,7 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from ingest import remote, store
-from ingest.chunking import CHUNK_OVERLAP, CHUNK_TOKENS, Chunk, chunk_sections, participant_chunks, split_sentences
+from ingest.chunking import (
+    CHUNK_OVERLAP,
+    CHUNK_TOKENS,
+    Chunk,
+    chunk_sections,
+    last_heading,
+    participant_chunks,
+    split_sentences,
+)
 from ingest.errors import CorpusError, IndexUnusable
 from ingest.index import (
     FileEntry,
@@ -400,7 +408,7 @@ def _embed_unpooled(encoder, chunks, sentence_chunk, sentence_spans, sentence_ve
     for row in missing:
         chunk = chunks[int(sentence_chunk[row])]
         start, end = (int(x) for x in sentence_spans[row])
-        texts.append(f"{chunk.section.split(' > ')[-1]}: {chunk.text[start:end]}")
+        texts.append(f"{last_heading(chunk.section)}: {chunk.text[start:end]}")
     sentence_vectors[missing] = encoder.encode_passages(texts)
 
 

@@ -35,9 +35,8 @@ def st_model(model_dir: Path):
 @pytest.fixture(scope="module")
 def eval_texts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     """The bundled corpus' passages and sentences as ingest embeds them, and every evaluation question."""
-    from ingest.chunking import chunk_sections, participant_chunks, split_sentences
+    from ingest.chunking import chunk_sections, last_heading, participant_chunks, split_sentences
     from ingest.embedding import load_token_counter
-    from ingest.pipeline import sentence_embed_text
     from ingest.sources import list_corpus, read_participants, read_sections
 
     count_tokens = load_token_counter(make_settings(CORPUS, tmp_path_factory.mktemp("index")))
@@ -50,7 +49,8 @@ def eval_texts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]
         else:
             chunks += chunk_sections(read_sections(source), count_tokens)
     passages = [c.embed_text for c in chunks]
-    passages += [sentence_embed_text(c, s, e) for c in chunks for s, e in split_sentences(c.text)]
+    # Sentences as ingest encodes one the passage's window does not reach («heading: sentence»).
+    passages += [f"{last_heading(c.section)}: {c.text[s:e]}" for c in chunks for s, e in split_sentences(c.text)]
     questions = [item["question"] for path in sorted(EVAL_DIR.glob("*.yaml"))
                  for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []
                  if isinstance(item, dict) and "question" in item]
