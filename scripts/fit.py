@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.tuning import PRECISION_FOR_HIGH, REGULARISATION, UNANSWERABLE_SHARE
+from assistant.tuning import PRECISION_FOR_HIGH, REGULARISATION, TIE_STANDARD_ERRORS, UNANSWERABLE_SHARE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -167,9 +167,12 @@ def _thresholds(p: np.ndarray, answerable: np.ndarray, right_high: np.ndarray, r
         for t in np.unique(p):
             answered = allowed & (p >= t)
             results.append(((np.where(answered, right_middle * answerable, 1 - answerable) * weight).sum(), float(t), float(guard)))
-    # Of the settings that tie for the best, the one that refuses least.
+    # Of the settings that tie for the best, the one that refuses least; settings within
+    # TIE_STANDARD_ERRORS standard errors of the best count as tied (the weighted accuracy is
+    # nearly flat over a wide band of thresholds, so its exact maximum is noise).
     top = max(r[0] for r in results)
-    _, low, guard = min((r for r in results if r[0] >= top - 1e-12), key=lambda r: (-r[2], r[1]))
+    tolerance = TIE_STANDARD_ERRORS * float(np.sqrt(top * (1 - top) / len(p)))
+    _, low, guard = min((r for r in results if r[0] >= top - tolerance - 1e-12), key=lambda r: (-r[2], r[1]))
     correct = right_high * answerable
     high = float(p.max())
     for t in np.unique(p[p >= low]):
