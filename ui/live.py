@@ -1,8 +1,8 @@
 """The assistant the page answers with, replaced by a new one when the index changes.
 
-An ingest writes a new generation, swaps the manifest and then drops the previous
-generation's Chroma collection, so an :class:`Assistant` over the old generation stops
-working moments after the swap. :class:`LiveAssistant` hands every request the assistant
+An ingest writes a new generation, swaps the manifest and then deletes the Chroma rows of
+document versions the new generation no longer uses, so an :class:`Assistant` over the old
+generation soon retrieves less than it should. :class:`LiveAssistant` hands every request the assistant
 of the newest complete generation (taken once, at the request's start), loads a new one
 when the manifest names another generation (after an upload here or a ``python -m
 ingest`` in a terminal), and asks a question again on the new generation when the old
@@ -99,7 +99,7 @@ class LiveAssistant:
         """Load the generation the manifest names, if it is not the one in use; True if swapped.
 
         Requests arriving meanwhile wait here rather than use a generation whose
-        collection is being dropped.
+        rows are being deleted.
         """
         with self._swap:
             newest = self._pointer.generation(fresh=True)
