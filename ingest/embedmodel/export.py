@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
 from ingest.embedmodel.errors import ConversionError
-from ingest.embedmodel.files import locked, make_world_readable, read_json, write_json
+from ingest.embedmodel.files import install_folder, locked, read_json, write_json
 
 ONNX_DIR = "onnx"
 INT8_FILE = "model_int8.onnx"
@@ -86,23 +83,7 @@ def ensure_int8(model_dir: Path) -> Path:
     with locked(model_dir):
         if is_exported(model_dir):  # another process finished while we waited
             return int8_path(model_dir)
-        for debris in model_dir.glob(f".{ONNX_DIR}.tmp-*"):
-            shutil.rmtree(debris, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{ONNX_DIR}.tmp-", dir=model_dir))
-        try:
-            _export(model_dir, tmp)
-            make_world_readable(tmp)
-            final = model_dir / ONNX_DIR
-            if final.exists():
-                old = model_dir / f".{ONNX_DIR}.tmp-old-{os.getpid()}"
-                final.rename(old)
-                tmp.rename(final)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        install_folder(model_dir / ONNX_DIR, lambda tmp: _export(model_dir, tmp))
     return int8_path(model_dir)
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 
 def write_json(path: Path, value: Any) -> None:
@@ -49,3 +52,25 @@ def make_world_readable(folder: Path) -> None:
     folder.chmod(0o755)
     for path in folder.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def install_folder(target: Path, build: Callable[[Path], None]) -> None:
+    """Build a folder in a temp sibling of ``target`` and swap it in by renames, so readers see
+    the old folder or the complete new one. Call holding ``locked``: leftover siblings are then
+    debris of an interrupted run."""
+    for debris in target.parent.glob(f".{target.name}.tmp-*"):
+        shutil.rmtree(debris, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        build(tmp)
+        make_world_readable(tmp)
+        if target.exists():
+            old = target.parent / f".{target.name}.tmp-old-{os.getpid()}"
+            target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
