@@ -24,6 +24,7 @@ model: $(VENV)/.installed
 	$(PY) -m ingest.embedmodel
 
 setup: model language-data
+	$(PY) -c "from assistant.language import prepare_dictionaries; prepare_dictionaries()"
 
 index: setup
 	$(PY) -m ingest

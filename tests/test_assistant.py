@@ -228,3 +228,27 @@ def test_an_uncertain_answer_says_so(assistant):
     else:
         assert answer.confidence in ("høy", "middels")
         assert (answer.confidence == "middels") == answer.answer.startswith(HEDGE)
+
+
+def test_word_lookups_match_simplemma_over_the_material():
+    """The cached trie dictionaries (fast start-up) give the lemmas and the dictionary
+    membership simplemma's own functions give, for every word of the material and the questions."""
+    import re
+
+    import simplemma
+
+    from assistant import language
+    from tests.conftest import CORPUS
+
+    texts = [p.read_text(encoding="utf-8", errors="ignore") for p in CORPUS.rglob("*") if p.suffix in {".md", ".txt", ".yaml"}]
+    texts += [p.read_text(encoding="utf-8") for p in (ROOT / "tests" / "eval").glob("*.yaml")]
+    words = sorted({w.lower() for t in texts for w in re.findall(r"[^\W\d_]+", t)})
+    assert len(words) > 1000
+    for word in words:
+        for lang in (*language.LEMMA_LANGS, "en"):
+            assert language._known(word, lang) == simplemma.is_known(word, lang=lang), (word, lang)
+        known = next((lang for lang in language.LEMMA_LANGS if simplemma.is_known(word, lang=lang)), None)
+        expected = simplemma.lemmatize(word, lang=known or language.LEMMA_LANGS).lower()
+        assert language.lemma(word) == expected, word
+    assert language.is_english("Who was responsible for the library?")
+    assert not language.is_english("Hvem hadde ansvaret for biblioteket?")
