@@ -116,7 +116,8 @@ def chunk_sections(sections: Iterable[Section], count_tokens: Callable[[str], li
     for section in sections:
         heading = section.heading
         budget_text = f"{heading}\n\n{section.text}"
-        if len(count_tokens(budget_text)) <= CHUNK_TOKENS:
+        # Every word is at least one token: a section with more words cannot fit, no need to count.
+        if len(budget_text.split()) <= CHUNK_TOKENS and len(count_tokens(budget_text)) <= CHUNK_TOKENS:
             pieces = [section.text]
         elif not any(_TABLE_ROW.match(line) for line in section.text.splitlines()):
             pieces = splitter.split_text(section.text)

@@ -19,6 +19,8 @@ _FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", 
 
 def fold(text: str) -> str:
     """Lower-case ASCII-ish form for matching: æ→ae, ø→o, å→a, accents dropped."""
+    if text.isascii():  # most stems: nothing to fold
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.translate(_FOLD))
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 

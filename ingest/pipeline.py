@@ -23,6 +23,7 @@ from ingest.chunking import (
     participant_chunks,
     split_sentences,
 )
+from ingest.embedmodel.export import EXPORT_VERSION
 from ingest.errors import CorpusError, IndexUnusable
 from ingest.index import (
     FileEntry,
@@ -45,8 +46,9 @@ POOL_HEADING = False  # with the heading's tokens: dev 218.6 vs 221.5 of 367 rig
 # (v2: PDF sections per heading and page «side N», tables as Markdown tables) ...
 READING = f"{CHUNK_TOKENS}/{CHUNK_OVERLAP}/v2"
 # ... and how vectors are made: an index embedded another way embeds every passage again
-# (pooled-1: sentence vectors pooled from the passage's own token states, not encoded apart).
-VECTORS = "pooled-1" + ("h" if POOL_HEADING else "")
+# (pooled-1: sentence vectors pooled from the passage's own token states, not encoded apart;
+# int8-N: the encoder's export version, whose quantisation moves every vector a little).
+VECTORS = "pooled-1" + ("h" if POOL_HEADING else "") + f"/int8-{EXPORT_VERSION}"
 CHUNKING = f"{READING}|{VECTORS}"
 EMBED_BATCH = 1  # one passage per forward pass: int8 quantises activations per batch, so only alone is a
 # passage's vector independent of its neighbours (an edit gives the same vector as a cold ingest);

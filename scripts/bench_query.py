@@ -81,8 +81,8 @@ def mean_chars(rankings: list[list[str]]) -> float:
 
 def worker_ours(index_dir: Path, started: float, passes: int) -> Result:
     """The assistant as the UI uses it: ``Assistant(settings).ask(question, history)``."""
-    from ingest.settings import Settings
     from assistant.service import Assistant
+    from ingest.settings import Settings
 
     questions = load_questions()
     assistant = Assistant(Settings(index_dir=index_dir))
