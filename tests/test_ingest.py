@@ -157,6 +157,28 @@ def test_a_passage_gets_the_same_vectors_whatever_is_embedded_with_it(mini_corpu
         assert mine.any() and np.allclose(alone.sentence_vectors[mine], together.sentence_vectors[theirs], atol=1e-6)
 
 
+def test_sentences_can_be_encoded_alone_instead_of_pooled(mini_corpus, tmp_path, model_dir, monkeypatch):
+    """With POOL_SENTENCES off, each sentence's vector is its own encoding as «heading: sentence»
+    (the slower, more accurate way the README measures against pooling)."""
+    import numpy as np
+
+    from ingest import pipeline
+    from ingest.chunking import last_heading
+    from ingest.embedding import load_encoder
+
+    ingest(make_settings(mini_corpus, tmp_path / "pooled"), progress=False)
+    monkeypatch.setattr(pipeline, "POOL_SENTENCES", False)
+    settings = make_settings(mini_corpus, tmp_path / "alone")
+    ingest(settings, progress=False)
+    pooled, alone = load_current(tmp_path / "pooled")[1], load_current(tmp_path / "alone")[1]
+    texts = [f"{last_heading(alone.chunks[int(c)].section)}: {alone.chunks[int(c)].text[s:e]}"
+             for c, (s, e) in zip(alone.sentence_chunk, alone.sentence_spans)]
+    expected = load_encoder(settings).encode_passages(texts)
+    assert len(texts) >= 2 and (np.sum(alone.sentence_vectors * expected, axis=1) > 0.995).all()
+    assert np.allclose(pooled.chunk_vectors, alone.chunk_vectors, atol=1e-6)  # passages are the same either way
+    assert (np.sum(pooled.sentence_vectors * alone.sentence_vectors, axis=1) < 0.99).any()
+
+
 def test_failed_ingest_keeps_the_previous_index(mini_corpus, tmp_path, model_dir, monkeypatch):
     """A crash while the new passages stream into Chroma leaves the old index in use and answering."""
     from assistant.service import Assistant
