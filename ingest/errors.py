@@ -4,6 +4,7 @@
      ├── CorpusError      bad material: names the file (and record/field)
      ├── IndexMissing     no index yet: run ingest
      ├── IndexUnusable    the index exists but cannot be used (model mismatch, corrupt)
+     ├── IndexBusy        another ingest is updating the same index folder now
      ├── StoreUnavailable the Chroma server does not answer (down, unreachable, timed out)
      └── ModelError       the embedding model cannot be loaded
 
@@ -31,6 +32,10 @@ class IndexMissing(AssistantError):
 
 class IndexUnusable(AssistantError):
     """An index exists but cannot be used as it is."""
+
+
+class IndexBusy(AssistantError):
+    """Another process is ingesting into the same index folder; try again when it has finished."""
 
 
 class StoreUnavailable(AssistantError):

@@ -83,6 +83,16 @@ class ParticipantFile(BaseModel):
     participants: list[Participant]
 
 
+class ParticipantFileError(CorpusError):
+    """A participant file that cannot be used. ``problem`` says what kind, so a UI can say it in its own
+    language: "encoding", "yaml" (``line`` when known), "kind" (not a participant file), "duplicate"
+    (``value`` = the id given twice) or "field" (a record or field the schema refuses)."""
+
+    def __init__(self, message: str, problem: str, *, line: int | None = None, value: str | None = None) -> None:
+        super().__init__(message)
+        self.problem, self.line, self.value = problem, line, value
+
+
 def is_participant_file(path: Path) -> bool:
     return path.suffix.lower() in {".yaml", ".yml"}
 
@@ -92,16 +102,23 @@ def load_participants(path: Path) -> ParticipantFile:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise CorpusError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+        raise ParticipantFileError(f"{path}: not UTF-8 text; save it as UTF-8", "encoding") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise CorpusError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        line = mark.line + 1 if mark else None
+        where = f" at line {line}" if line else ""
+        problem = getattr(exc, "problem", exc)
+        raise ParticipantFileError(f"{path}: malformed YAML{where}: {problem}", "yaml", line=line) from None
     if not isinstance(raw, dict) or raw.get("kind") != "participants":
-        raise CorpusError(f"{path}: not a participant file (expected 'kind: participants' and a 'participants' list)")
+        raise ParticipantFileError(
+            f"{path}: not a participant file (expected 'kind: participants' and a 'participants' list)", "kind")
     records = raw.get("participants")
     if not isinstance(records, list) or not records:
-        raise CorpusError(f"{path}: 'participants' must be a non-empty list")
+        raise ParticipantFileError(f"{path}: 'participants' must be a non-empty list", "kind")
+    ids = [r.get("id") for r in records if isinstance(r, dict) and r.get("id")]
+    doubled = next((i for i in ids if ids.count(i) > 1), None)
+    if doubled:
+        raise ParticipantFileError(f"{path}: duplicate participant id '{doubled}'", "duplicate", value=str(doubled))
     try:
         parsed = ParticipantFile.model_validate(raw)
     except ValidationError as exc:
@@ -111,15 +128,12 @@ def load_participants(path: Path) -> ParticipantFile:
             record = records[loc[1]] if isinstance(records[loc[1]], dict) else {}
             label = record.get("id") or record.get("name") or f"#{loc[1] + 1}"
             field = ".".join(str(x) for x in loc[2:]) or "record"
-            raise CorpusError(f"{path}: participant {label}: field '{field}': {err['msg']}") from None
-        raise CorpusError(f"{path}: field '{'.'.join(map(str, loc))}': {err['msg']}") from None
+            raise ParticipantFileError(f"{path}: participant {label}: field '{field}': {err['msg']}", "field") from None
+        raise ParticipantFileError(f"{path}: field '{'.'.join(map(str, loc))}': {err['msg']}", "field") from None
     document = parsed.document or ""
     people = [p.model_copy(update={"document": document, "project": parsed.project_period}) for p in parsed.participants]
-    seen: set[str] = set()
     for person in people:
-        if person.id in seen:
-            raise CorpusError(f"{path}: duplicate participant id '{person.id}'")
-        seen.add(person.id)
         if person.start and person.end and month_index(person.start, end=False) > month_index(person.end, end=True):
-            raise CorpusError(f"{path}: participant {person.id}: 'start' {person.start} is after 'end' {person.end}")
+            raise ParticipantFileError(
+                f"{path}: participant {person.id}: 'start' {person.start} is after 'end' {person.end}", "field")
     return parsed.model_copy(update={"participants": people})

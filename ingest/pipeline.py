@@ -5,9 +5,11 @@ documents into Chroma, then swap the manifest and drop what no generation uses.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from ingest.chunking import (
     split_sentences,
 )
 from ingest.embedmodel.export import EXPORT_VERSION
-from ingest.errors import CorpusError, IndexUnusable
+from ingest.errors import CorpusError, IndexBusy, IndexUnusable
 from ingest.index import (
     FileEntry,
     Generation,
@@ -96,8 +98,28 @@ def ingest(settings: Settings, *, progress: bool | Progress = True) -> Summary:
     (done, total) after each batch of passages is embedded. With a Chroma server, the
     generation is published there too (``ingest.remote``) and the server's pointer is the swap.
     """
-    with store.reaching(settings if settings.chroma_host else None):
+    with _exclusive(Path(settings.index_dir)), store.reaching(settings if settings.chroma_host else None):
         return _update(settings, progress)
+
+
+LOCK_FILE = ".ingest.lock"
+
+
+@contextlib.contextmanager
+def _exclusive(index_dir: Path) -> Iterator[None]:
+    """One ingest per index folder at a time, across processes (the CLI, app servers' uploads): a
+    second would publish a generation and then delete the rows of the first one's. The lock is
+    the kernel's (flock), so a crashed ingest never leaves it held."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK_FILE, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusy(f"another ingest is updating {index_dir}; run this again when it has finished") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _update(settings: Settings, progress: bool | Progress) -> Summary:

@@ -3,6 +3,7 @@ incremental; bad input is refused with one line naming the file, and the index i
 is never lost."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -301,6 +302,43 @@ def test_bad_input_is_refused_in_one_line_and_the_index_kept(case, tmp_path, goo
     assert before == (index / "manifest.json").read_text()
     manifest, generation = load_current(index)
     assert generation.chunks
+
+
+@contextlib.contextmanager
+def ingest_running_elsewhere(index_dir: Path):
+    """Another process holds the index folder's ingest lock, as a running `python -m ingest` does."""
+    from ingest.pipeline import LOCK_FILE
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+         "print('held', flush=True); sys.stdin.read()", str(index_dir / LOCK_FILE)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert "held" == holder.stdout.readline().strip()
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def test_a_second_ingest_of_the_same_index_is_refused_and_the_index_kept(mini_corpus, tmp_path, model_dir):
+    """While one ingest updates an index, another (CLI) says so in one line, exits non-zero and
+    touches nothing; once the first is done, ingesting works again."""
+    index = tmp_path / "index"
+    assert 0 == run_cli("--corpus", str(mini_corpus), "--index", str(index)).returncode
+    before = Manifest.read(index)
+    (mini_corpus / "rapport.md").write_text(MINI_REPORT + "\n## Nytt\n\nEn ny del om Sørby.\n")
+
+    with ingest_running_elsewhere(index):
+        busy = run_cli("--corpus", str(mini_corpus), "--index", str(index))
+    after_busy = Manifest.read(index)
+    again = run_cli("--corpus", str(mini_corpus), "--index", str(index))
+
+    assert 1 == busy.returncode and "" == busy.stdout
+    assert [f"error: another ingest is updating {index}; run this again when it has finished"] == busy.stderr.splitlines()
+    assert before.generation == after_busy.generation
+    assert 0 == again.returncode and Manifest.read(index).generation != before.generation
 
 
 def test_cli_prints_a_one_line_summary(mini_corpus, tmp_path, model_dir):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -152,16 +153,15 @@ def _latin1(path: Path) -> Path:
     return path
 
 
-def _bad_yaml(path: Path) -> Path:
-    path.write_text("kind: participants\nparticipants: [\n  - id: a\n", encoding="utf-8")
-    return path
+def _text(content: str) -> Callable[[Path], Path]:
+    """A maker of a UTF-8 text file with ``content``."""
+    def make(path: Path) -> Path:
+        path.write_text(content, encoding="utf-8")
+        return path
+    return make
 
 
-def _duplicate_id(path: Path) -> Path:
-    path.write_text(
-        "kind: participants\nproject_period: {start: '2021-06', end: '2023-09'}\nparticipants:\n"
-        "  - {id: jorgen-hovde-prosjekteier, name: Noen Andre, role: leder, section: X}\n", encoding="utf-8")
-    return path
+PEOPLE = "kind: participants\nproject_period: {start: '2021-06', end: '2023-09'}\nparticipants:\n"
 
 
 @pytest.mark.parametrize(
@@ -172,12 +172,21 @@ def _duplicate_id(path: Path) -> Path:
         (_huge, "stor.md", "grensen er 20 MB per fil"),
         (_exe_as_pdf, "program.exe", "filtypen «.exe» støttes ikke"),
         (_latin1, "latin.md", "«latin.md» er ikke lagret som UTF-8"),
-        (_bad_yaml, "personer.yaml", "«personer.yaml» er ikke gyldig YAML (linje 3)"),
-        (_duplicate_id, "flere.yaml", "Id-en «jorgen-hovde-prosjekteier» i «flere.yaml» finnes allerede i «deltakere.yaml»"),
+        (_text("kind: participants\nparticipants: [\n  - id: a\n"), "personer.yaml",
+         "«personer.yaml» er ikke gyldig YAML (linje 3)"),
+        (_text(PEOPLE + "  - {id: jorgen-hovde-prosjekteier, name: Noen Andre, role: leder, section: X}\n"), "flere.yaml",
+         "Id-en «jorgen-hovde-prosjekteier» i «flere.yaml» finnes allerede i «deltakere.yaml»"),
+        (_text(PEOPLE + "  - {id: ny-leder, name: Kari Nordmann, role: leder, section: X}\n"
+                        "  - {id: ny-leder, name: Ola Nordmann, role: leder, section: X}\n"), "dobbel.yaml",
+         "Deltakerfila «dobbel.yaml» har id-en «ny-leder» to ganger"),
+        (_text("tittel: Møteplan\nmøter: [januar, mars]\n"), "plan.yaml",
+         "«plan.yaml» er ikke en deltakerfil: den må ha «kind: participants»"),
+        (_text(PEOPLE + "  - {id: uten-navn, role: leder, section: X}\n"), "mangler.yaml",
+         "Deltakerfila «mangler.yaml» har en feil (på engelsk: mangler.yaml: participant uten-navn: field 'name'"),
     ],
 )
 def test_a_bad_file_is_refused_in_norwegian_and_nothing_is_stored(site, client, tmp_path, make, name, message):
-    """A broken PDF, an .exe, a 25 MB file, non-UTF-8 text, bad YAML and a duplicate id are refused with a
+    """A broken PDF, an .exe, a 25 MB file, non-UTF-8 text and faulty participant files are refused with a
     Norwegian sentence; the corpus folder and its parent are unchanged and questions are still answered."""
     url, settings = site
     corpus = Path(settings.corpus_dir)
@@ -349,6 +358,25 @@ def test_the_last_text_document_cannot_be_removed(small):
     assert "Det siste dokumentet kan ikke fjernes" in result.message
     assert (Path(small.settings.corpus_dir) / "testside.md").is_file()
     assert "testside.md" in library.removable(small.settings)
+
+
+def test_an_upload_while_another_ingest_runs_is_refused_in_norwegian(small, tmp_path):
+    """An upload while an ingest from elsewhere holds the index says so in Norwegian, and the file is
+    not left in the material; the next upload works."""
+    from tests.test_ingest import ingest_running_elsewhere
+
+    upload = tmp_path / "travel.md"
+    upload.write_text(f"# Travelt\n\n{MD_FACT}\n", encoding="utf-8")
+    with ingest_running_elsewhere(Path(small.settings.index_dir)):
+        (busy,) = library.add_files(small, [(upload, "travel.md")])
+    stored_while_busy = (Path(small.settings.corpus_dir) / "travel.md").exists()
+    (later,) = library.add_files(small, [(upload, "travel.md")])
+    library.remove_document(small, "travel.md")
+
+    assert ("error", f"Fila er ikke lagt til. {library.BUSY}") == (busy.status, busy.message)
+    assert "En annen innlesing av materialet pågår nå" in busy.message
+    assert not stored_while_busy
+    assert "ok" == later.status
 
 
 def test_a_participant_file_added_appears_in_the_timeline(small, tmp_path):

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-import yaml
-
-from ingest.errors import AssistantError, CorpusError
+from ingest.errors import AssistantError, CorpusError, IndexBusy
 from ingest.index import Manifest
+from ingest.participants import ParticipantFileError
 from ingest.settings import Settings
 from ingest.sources import SUPPORTED, SourceFile, list_corpus, read_participants, read_sections
 from ui.live import LiveAssistant
@@ -41,6 +40,8 @@ KINDS = {
     ".md": "Markdown", ".markdown": "Markdown", ".txt": "Tekst", ".html": "HTML", ".htm": "HTML",
     ".pdf": "PDF", ".docx": "Word", ".yaml": "Deltakere (YAML)", ".yml": "Deltakere (YAML)",
 }
+BUSY = ("En annen innlesing av materialet pågår nå (fra kommandolinjen eller en annen app-server). "
+        "Prøv igjen når den er ferdig.")
 ACCEPTED = "Markdown (.md), tekst (.txt), HTML, PDF, Word (.docx) eller en deltakerfil (.yaml)"
 DOCUMENT_COLUMNS = ["Navn", "Type", "Avsnitt", "Lagt til"]
 
@@ -163,29 +164,30 @@ def _check_text(path: Path, name: str) -> None:
 
 
 def _check_participants(source: SourceFile, corpus_dir: Path) -> None:
-    name = source.name
-    try:
-        raw = yaml.safe_load(source.path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (linje {mark.line + 1})" if mark else ""
-        raise Refused(f"«{name}» er ikke gyldig YAML{where}.") from None
-    if not isinstance(raw, dict) or raw.get("kind") != "participants":
-        raise Refused(f"«{name}» er ikke en deltakerfil: den må ha «kind: participants» og en liste «participants».")
-    records = raw.get("participants") if isinstance(raw.get("participants"), list) else []
-    ids = [r.get("id") for r in records if isinstance(r, dict) and r.get("id")]
-    doubled = next((i for i in ids if ids.count(i) > 1), None)
-    if doubled:
-        raise Refused(f"Deltakerfila «{name}» har id-en «{doubled}» to ganger; hver post må ha sin egen id.")
     try:
         people = read_participants(source).participants
-    except CorpusError as exc:
-        detail = str(exc).replace(str(source.path), name)
-        raise Refused(f"Deltakerfila «{name}» har en feil (på engelsk: {detail}).") from None
+    except ParticipantFileError as exc:
+        raise Refused(_participant_problem(exc, source)) from None
+    name = source.name
     taken = _participant_ids(corpus_dir)
     clash = next((p.id for p in people if p.id in taken), None)
     if clash:
         raise Refused(f"Id-en «{clash}» i «{name}» finnes allerede i «{taken[clash]}»; hver post må ha sin egen id.")
+
+
+def _participant_problem(exc: ParticipantFileError, source: SourceFile) -> str:
+    """The ingest's finding about a participant file, said in Norwegian."""
+    name = source.name
+    if exc.problem == "yaml":
+        return f"«{name}» er ikke gyldig YAML{f' (linje {exc.line})' if exc.line else ''}."
+    if exc.problem == "kind":
+        return f"«{name}» er ikke en deltakerfil: den må ha «kind: participants» og en liste «participants»."
+    if exc.problem == "duplicate":
+        return f"Deltakerfila «{name}» har id-en «{exc.value}» to ganger; hver post må ha sin egen id."
+    if exc.problem == "encoding":
+        return f"«{name}» er ikke lagret som UTF-8. Lagre fila med tegnkoding UTF-8 og prøv igjen."
+    detail = str(exc).replace(str(source.path), name)
+    return f"Deltakerfila «{name}» har en feil (på engelsk: {detail})."
 
 
 def _participant_ids(corpus_dir: Path) -> dict[str, str]:
@@ -246,8 +248,9 @@ def add_files(live: LiveAssistant, uploads: list[tuple[Path, str]],
                     target.unlink(missing_ok=True)
                 detail = str(exc).replace(str(corpus_dir) + os.sep, "")
                 for i, target in copied.items():
-                    outcomes[i] = Outcome("error", target.name, "Materialet kunne ikke leses inn, så fila er ikke lagt "
-                                          f"til (på engelsk: {detail}).")
+                    message = (f"Fila er ikke lagt til. {BUSY}" if isinstance(exc, IndexBusy) else
+                               f"Materialet kunne ikke leses inn, så fila er ikke lagt til (på engelsk: {detail}).")
+                    outcomes[i] = Outcome("error", target.name, message)
                 copied = {}
             except Exception:
                 for target in copied.values():
@@ -291,6 +294,8 @@ def remove_document(live: LiveAssistant, name: str, progress: Callable[[int, int
             live.reingest(progress)
         except AssistantError as exc:
             os.replace(aside, target)
+            if isinstance(exc, IndexBusy):
+                return Outcome("error", name, f"«{name}» er ikke fjernet. {BUSY}")
             return Outcome("error", name, f"«{name}» kunne ikke fjernes (på engelsk: {exc}).")
         except Exception:
             os.replace(aside, target)
