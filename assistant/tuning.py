@@ -46,6 +46,9 @@ UNANSWERABLE_SHARE = 0.25
 # best 0.558 (low 0.44, 49 of 179 answerable dev questions refused) vs 0.545 at low 0.35 (11
 # refused); a plainly stated fact («Dekkene ble levert av …») was refused at 0.44.
 TIE_STANDARD_ERRORS = 0.5
+# Refuse a Norwegian question when this share of the words it asks about never occurs in the material
+# (after lemmas and synonyms): 1.0 = none of them (scripts/fit.py explains why it is a rule, not fitted).
+UNKNOWN_GUARD = 1.0
 
 # --- language model (assistant/llm.py) -------------------------------------------------
 MAX_PASSAGES = 6  # the offline answer's own passages first, then the next best hits

@@ -43,25 +43,27 @@ from ingest.participants import Participant, ParticipantFile
 from ingest.settings import Settings
 from ingest.sources import list_corpus, read_participants, read_sections
 
-# Sentence vectors pooled from the passage's own forward pass (True), or each sentence encoded alone as
-# «heading: sentence» (False). Measured both ways, same code, each re-fitted on dev (README «Evaluering»),
-# pooled vs alone: cold ingest of 100 generated pages 23.0 vs 50.3 s (the llama-index starter: ~51 s
-# without sentence vectors); dev 216 vs 217 of 367 right, but answerable questions right on the
-# added-material dev sets 40 vs 45 of 64 and 52 vs 57 of 90; test 140 vs 148 of 217. Pooled is kept for
-# the ingest targets; set False (and re-run scripts/fit.py) to trade ingest time for better answers.
-POOL_SENTENCES = True
-POOL_HEADING = False  # with the heading's tokens: dev 218.6 vs 221.5 of 367 right, top-1 0.566 vs 0.577 (README «Innlesing»)
+# How passage and sentence vectors are made (README «Evaluering» has all three measured, each re-fitted on dev):
+# - "sentences": each sentence of a passage encoded alone as «heading: sentence», the passage's sentences in
+#   one batch; the passage vector is the mean of all their token states. Every token goes through the model
+#   once (plus a short heading and prefix per sentence). Used.
+# - "pooled": the passage encoded once, each sentence vector the mean of its own tokens' states in that pass.
+#   Fastest (100 generated pages: 23 s cold vs 37 s), but sentences of one passage then look alike: a short
+#   added note's plainly stated answer ranked below its neighbour, and on dev fewer answerable questions
+#   right (dev-tillegg 40 vs 41 of 64, dev-batch3 52 vs 54 of 90) and citations that hold less often.
+# - "passage+sentences": the passage and then each sentence encoded alone (as before issue 9): 60 s, slower
+#   than the llama-index starter (51 s); dev 217 vs 218 of 367 (more answerable questions right on the
+#   added-material sets, but more unanswerable ones answered too).
+VECTOR_METHOD = "sentences"
+POOL_HEADING = False  # pooled: with the heading's tokens: dev 218.6 vs 221.5 of 367 right, top-1 0.566 vs 0.577
 # How documents are read and chunked: an index read another way reads every document again
 # (v2: PDF sections per heading and page «side N», tables as Markdown tables) ...
 READING = f"{CHUNK_TOKENS}/{CHUNK_OVERLAP}/v2"
 # ... and how vectors are made: an index embedded another way embeds every passage again
-# (pooled-1: sentence vectors pooled from the passage's own token states, not encoded apart;
-# int8-N: the encoder's export version, whose quantisation moves every vector a little).
-VECTORS = ("pooled-1" + ("h" if POOL_HEADING else "") if POOL_SENTENCES else "alone-1") + f"/int8-{EXPORT_VERSION}"
+# (the method, and int8-N: the encoder's export version, whose quantisation moves every vector a little).
+VECTORS = {"sentences": "sentences-1", "pooled": "pooled-1" + ("h" if POOL_HEADING else ""),
+           "passage+sentences": "alone-1"}[VECTOR_METHOD] + f"/int8-{EXPORT_VERSION}"
 CHUNKING = f"{READING}|{VECTORS}"
-EMBED_BATCH = 1  # one passage per forward pass: int8 quantises activations per batch, so only alone is a
-# passage's vector independent of its neighbours (an edit gives the same vector as a cold ingest);
-# measured on 2 cores: 7.1 texts/s and 588 MB at 1, 7.6 and 649 MB at 4, 7.0 and 943 MB at 16
 CHROMA_BATCH = 256  # rows per Chroma upsert: memory stays flat while vectors stream in
 
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
@@ -385,24 +387,43 @@ def _embed(model: _Model, chunks: list[Chunk], sentences: tuple[np.ndarray, np.n
 
     report = _progress(len(todo), progress)
     order = sorted(todo, key=lambda p: -len(chunks[p].embed_text))
-    for start in range(0, len(order), EMBED_BATCH):
-        batch = order[start:start + EMBED_BATCH]
-        texts = [chunks[p].embed_text for p in batch]
-        for pos, (states, offsets) in zip(batch, encoder.passage_token_states(texts, batch_size=EMBED_BATCH)):
-            rows = slice(first_sentence[pos], first_sentence[pos + 1])
-            section = chunks[pos].section
-            start_of_text = len(section) + 2  # embed_text is "<section>\n\n<text>"
-            last_heading = (len(section) - len(section.split(" > ")[-1]), len(section))
-            chunk_vectors[pos] = _normalise(states.mean(axis=0))
-            sentence_vectors[rows] = _pool_spans(states, offsets, sentence_spans[rows] + start_of_text, last_heading)
-            writer.add(chunks[pos], chunk_vectors[pos])
-        report(min(start + EMBED_BATCH, len(order)), len(order))
-    if not POOL_SENTENCES and encoder is not None:
-        sentence_vectors[:] = 0  # every sentence is then encoded alone below
+    for done, pos in enumerate(order):
+        rows = slice(first_sentence[pos], first_sentence[pos + 1])
+        if VECTOR_METHOD == "sentences" and rows.stop > rows.start:
+            chunk_vectors[pos], sentence_vectors[rows] = _sentences_pass(encoder, chunks[pos], sentence_spans[rows])
+        else:
+            chunk_vectors[pos], sentence_vectors[rows] = _passage_pass(encoder, chunks[pos], sentence_spans[rows])
+        writer.add(chunks[pos], chunk_vectors[pos])
+        report(done + 1, len(order))
     _embed_unpooled(encoder, chunks, sentence_chunk, sentence_spans, sentence_vectors)
     chunk_vectors.flush()
     sentence_vectors.flush()
     return len(todo)
+
+
+def _sentences_pass(encoder, chunk: Chunk, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One batch of the passage's sentences, each as «heading: sentence»: their vectors, and the passage's
+    as the mean of all their token states. The batch is the passage's own, so its vectors do not depend on
+    what else is embedded (int8 scales activations per batch): an edit gives what a cold ingest gives."""
+    texts = _alone_texts(chunk, spans)
+    total, count, vectors = 0.0, 0, []
+    for states, _ in encoder.passage_token_states(texts, batch_size=len(texts)):
+        total, count = total + states.sum(axis=0), count + len(states)
+        vectors.append(_normalise(states.mean(axis=0)))
+    return _normalise(total / count), np.stack(vectors)
+
+
+def _passage_pass(encoder, chunk: Chunk, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The passage in one forward pass; its sentences pooled from that pass ("pooled") or encoded alone
+    afterwards ("passage+sentences"; zero rows here are filled by _embed_unpooled)."""
+    ((states, offsets),) = encoder.passage_token_states([chunk.embed_text], batch_size=1)
+    sentences = np.zeros((len(spans), states.shape[1]), dtype=np.float32)
+    if VECTOR_METHOD == "pooled" and len(spans):
+        section = chunk.section
+        start_of_text = len(section) + 2  # embed_text is "<section>\n\n<text>"
+        heading = (len(section) - len(section.split(" > ")[-1]), len(section))
+        sentences = _pool_spans(states, offsets, spans + start_of_text, heading)
+    return _normalise(states.mean(axis=0)), sentences
 
 
 def _reusable_rows(gen: Generation | None) -> dict[str, tuple[int, np.ndarray]]:
@@ -437,12 +458,13 @@ def _embed_unpooled(encoder, chunks, sentence_chunk, sentence_spans, sentence_ve
     missing = np.flatnonzero(~np.any(sentence_vectors, axis=1))
     if len(missing) == 0:
         return
-    texts = []
-    for row in missing:
-        chunk = chunks[int(sentence_chunk[row])]
-        start, end = (int(x) for x in sentence_spans[row])
-        texts.append(f"{last_heading(chunk.section)}: {chunk.text[start:end]}")
-    sentence_vectors[missing] = encoder.encode_passages(texts)
+    texts = [_alone_texts(chunks[int(sentence_chunk[row])], sentence_spans[row:row + 1])[0] for row in missing]
+    sentence_vectors[missing] = encoder.encode_passages(texts, batch_size=1)
+
+
+def _alone_texts(chunk: Chunk, spans: np.ndarray) -> list[str]:
+    """Sentences as encoded alone: «heading: sentence», the heading giving a bare list line its meaning."""
+    return [f"{last_heading(chunk.section)}: {chunk.text[int(start):int(end)]}" for start, end in spans]
 
 
 def _normalise(vector: np.ndarray) -> np.ndarray:

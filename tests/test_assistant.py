@@ -181,6 +181,26 @@ def test_a_very_long_sentence_is_cut_to_an_answer(tmp_path, model_dir):
     assert len(answer.answer.replace("[1]", "")) <= 700
 
 
+def test_a_short_added_note_answers_from_its_own_sentence(tmp_path, model_dir):
+    """A note of two sentences added to the material: the question about the second one is answered
+    from it and cited, not refused because its neighbour shares more words with the question."""
+    import shutil
+
+    from assistant.service import Assistant
+    from ingest.pipeline import ingest
+    from tests.conftest import CORPUS, make_settings
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "vedlikehold.md").write_text(
+        "# Vedlikehold\n\nBokbussen fikk nye dekk i mars 2024. Dekkene ble levert av Dekkmann Svelvik AS.\n")
+    settings = make_settings(corpus, tmp_path / "index")
+    ingest(settings, progress=False)
+    answer = Assistant(settings).ask("Hvem leverte de nye dekkene til bokbussen?")
+    assert not answer.abstained and "Dekkmann Svelvik AS" in answer.answer
+    assert any("Dekkmann Svelvik AS" in c.quote and c.document == "vedlikehold.md" for c in answer.citations)
+
+
 def test_nobody_in_that_period_is_said_plainly(assistant):
     """A role asked for outside every recorded period is an abstention that says the records were searched."""
     answer = assistant.ask("Hvem var prosjektleder i 2019?")

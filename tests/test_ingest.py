@@ -158,26 +158,30 @@ def test_a_passage_gets_the_same_vectors_whatever_is_embedded_with_it(mini_corpu
         assert mine.any() and np.allclose(alone.sentence_vectors[mine], together.sentence_vectors[theirs], atol=1e-6)
 
 
-def test_sentences_can_be_encoded_alone_instead_of_pooled(mini_corpus, tmp_path, model_dir, monkeypatch):
-    """With POOL_SENTENCES off, each sentence's vector is its own encoding as «heading: sentence»
-    (the slower, more accurate way the README measures against pooling)."""
+def test_each_sentence_is_encoded_alone_and_the_passage_is_their_mean(mini_corpus, tmp_path, model_dir, monkeypatch):
+    """Sentence vectors are the sentences' own encodings as «heading: sentence» (not pooled from the
+    passage, where the sentences of one passage look alike); the passage vector is the mean of their
+    token states. The pooled method stays available and gives other sentence vectors."""
     import numpy as np
 
     from ingest import pipeline
     from ingest.chunking import last_heading
     from ingest.embedding import load_encoder
 
-    ingest(make_settings(mini_corpus, tmp_path / "pooled"), progress=False)
-    monkeypatch.setattr(pipeline, "POOL_SENTENCES", False)
-    settings = make_settings(mini_corpus, tmp_path / "alone")
+    settings = make_settings(mini_corpus, tmp_path / "sentences")
     ingest(settings, progress=False)
-    pooled, alone = load_current(tmp_path / "pooled")[1], load_current(tmp_path / "alone")[1]
-    texts = [f"{last_heading(alone.chunks[int(c)].section)}: {alone.chunks[int(c)].text[s:e]}"
-             for c, (s, e) in zip(alone.sentence_chunk, alone.sentence_spans)]
-    expected = load_encoder(settings).encode_passages(texts)
-    assert len(texts) >= 2 and (np.sum(alone.sentence_vectors * expected, axis=1) > 0.995).all()
-    assert np.allclose(pooled.chunk_vectors, alone.chunk_vectors, atol=1e-6)  # passages are the same either way
-    assert (np.sum(pooled.sentence_vectors * alone.sentence_vectors, axis=1) < 0.99).any()
+    monkeypatch.setattr(pipeline, "VECTOR_METHOD", "pooled")
+    ingest(make_settings(mini_corpus, tmp_path / "pooled"), progress=False)
+    ours, pooled = load_current(tmp_path / "sentences")[1], load_current(tmp_path / "pooled")[1]
+    encoder = load_encoder(settings)
+    for i, chunk in enumerate(ours.chunks):
+        rows = np.flatnonzero(ours.sentence_chunk == i)
+        texts = [f"{last_heading(chunk.section)}: {chunk.text[s:e]}" for s, e in ours.sentence_spans[rows]]
+        states = [s for s, _ in encoder.passage_token_states(texts, batch_size=len(texts))]
+        mean = np.concatenate(states).mean(axis=0)
+        assert np.allclose(ours.sentence_vectors[rows], encoder.encode_passages(texts, batch_size=len(texts)), atol=1e-5)
+        assert np.allclose(ours.chunk_vectors[i], mean / np.linalg.norm(mean), atol=1e-5)
+    assert (np.sum(pooled.sentence_vectors * ours.sentence_vectors, axis=1) < 0.99).any()
 
 
 def test_failed_ingest_keeps_the_previous_index(mini_corpus, tmp_path, model_dir, monkeypatch):
