@@ -76,6 +76,11 @@ class Encoder:
         """(n, dim) float32, L2-normalised, with the passage prefix."""
         return self._embed(texts, self.passage_prefix, batch_size)
 
+    def passage_states(self, texts: Sequence[str], batch_size: int = 32) -> Iterator[np.ndarray]:
+        """Per text, in order: its token states (T, dim) float32, <s>/</s> and prefix tokens included."""
+        for _, _, states in self._states(list(texts), self.passage_prefix, batch_size):
+            yield states
+
     def passage_token_states(self, texts: Sequence[str], batch_size: int = 32) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Per text, in order: its token states (T, dim) float32, <s>/</s> and prefix tokens included, and
         (T, 2) character offsets into the text as given; prefix and special tokens get (-1, -1). A word's

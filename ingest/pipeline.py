@@ -407,7 +407,7 @@ def _sentences_pass(encoder, chunk: Chunk, spans: np.ndarray) -> tuple[np.ndarra
     what else is embedded (int8 scales activations per batch): an edit gives what a cold ingest gives."""
     texts = _alone_texts(chunk, spans)
     total, count, vectors = 0.0, 0, []
-    for states, _ in encoder.passage_token_states(texts, batch_size=len(texts)):
+    for states in encoder.passage_states(texts, batch_size=len(texts)):
         total, count = total + states.sum(axis=0), count + len(states)
         vectors.append(_normalise(states.mean(axis=0)))
     return _normalise(total / count), np.stack(vectors)

@@ -64,6 +64,11 @@ class SentenceTransformerEncoder:
                 spans[:, 0] = np.where(spans[:, 1] > 0, np.maximum(spans[:, 0], 0), -1)
                 yield state.float().numpy(), spans
 
+    def passage_states(self, texts: Sequence[str], batch_size: int = 32) -> Iterator[np.ndarray]:
+        """Per text: the token states (T, dim)."""
+        for states, _ in self.passage_token_states(texts, batch_size):
+            yield states
+
     def count_tokens(self, text: str) -> int:
         return len(self.token_ids(text))
 
