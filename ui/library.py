@@ -184,8 +184,6 @@ def _participant_problem(exc: ParticipantFileError, source: SourceFile) -> str:
         return f"«{name}» er ikke en deltakerfil: den må ha «kind: participants» og en liste «participants»."
     if exc.problem == "duplicate":
         return f"Deltakerfila «{name}» har id-en «{exc.value}» to ganger; hver post må ha sin egen id."
-    if exc.problem == "encoding":
-        return f"«{name}» er ikke lagret som UTF-8. Lagre fila med tegnkoding UTF-8 og prøv igjen."
     detail = str(exc).replace(str(source.path), name)
     return f"Deltakerfila «{name}» har en feil (på engelsk: {detail})."
 
