@@ -22,6 +22,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 TIMEOUT = 30_000  # ms; answers take well under a second, the first page load a few
+# Playwright's expect() waits 5 s by default, whatever the page's timeout; on a busy 2-core CI
+# machine a validation round trip once took longer. Every browser test module imports this one.
+expect.set_options(timeout=TIMEOUT)
 
 
 @pytest.fixture(scope="module")
