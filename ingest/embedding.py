@@ -130,14 +130,16 @@ def load_token_counter(settings: Settings) -> Callable[[str], list]:
     return lambda text: tokenizer.encode(text, add_special_tokens=False)
 
 
-def load_encoder(settings: Settings, *, threads: int | None = None):
-    """The passage encoder for ingest (token states and pooled vectors from one forward pass):
-    the int8 ONNX encoder when the model has an export, else the model in PyTorch."""
+def load_encoder(settings: Settings, *, concurrent: bool = False):
+    """The passage encoder for ingest: the int8 ONNX encoder when the model has an export, else the
+    model in PyTorch. ``concurrent``: the caller means to run one call per core at once; the ONNX
+    encoder then gives each call one thread. The PyTorch one cannot be shared between threads and
+    keeps its own (``encoder.concurrent`` says which you got)."""
     model = resolve_model(settings)
     if int8_path(model).is_file():
         from ingest.encoder import Encoder
 
-        return Encoder(model, threads=threads)
+        return Encoder(model, threads=1 if concurrent else None)
     from ingest.st_encoder import SentenceTransformerEncoder
 
-    return SentenceTransformerEncoder(model, threads=threads)
+    return SentenceTransformerEncoder(model)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +47,10 @@ from ingest.settings import Settings
 from ingest.sources import list_corpus, read_participants, read_sections
 
 # How passage and sentence vectors are made (README «Evaluering» has all three measured, each re-fitted on dev):
-# - "sentences": each sentence of a passage encoded alone as «heading: sentence», the passage's sentences in
-#   one batch; the passage vector is the mean of all their token states. Every token goes through the model
-#   once (plus a short heading and prefix per sentence). Used.
+# - "sentences": each sentence of a passage encoded alone as «heading: sentence» (a batch of one, so no
+#   padding, and a vector that depends on nothing else: int8 scales activations per batch); the passage
+#   vector is the mean of all their token states. Every token goes through the model once (plus a short
+#   heading and prefix per sentence). Used.
 # - "pooled": the passage encoded once, each sentence vector the mean of its own tokens' states in that pass.
 #   Fastest (100 generated pages: 23 s cold vs 37 s), but sentences of one passage then look alike: a short
 #   added note's plainly stated answer ranked below its neighbour, and on dev fewer answerable questions
@@ -61,10 +65,12 @@ POOL_HEADING = False  # pooled: with the heading's tokens: dev 218.6 vs 221.5 of
 READING = f"{CHUNK_TOKENS}/{CHUNK_OVERLAP}/v2"
 # ... and how vectors are made: an index embedded another way embeds every passage again
 # (the method, and int8-N: the encoder's export version, whose quantisation moves every vector a little).
-VECTORS = {"sentences": "sentences-1", "pooled": "pooled-1" + ("h" if POOL_HEADING else ""),
+VECTORS = {"sentences": "sentences-2", "pooled": "pooled-1" + ("h" if POOL_HEADING else ""),
            "passage+sentences": "alone-1"}[VECTOR_METHOD] + f"/int8-{EXPORT_VERSION}"
 CHUNKING = f"{READING}|{VECTORS}"
 CHROMA_BATCH = 256  # rows per Chroma upsert: memory stays flat while vectors stream in
+# Passages embedded at once, each encoder call on one thread (when the encoder allows it).
+WORKERS = len(os.sched_getaffinity(0))
 
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
@@ -270,8 +276,12 @@ class _Model:
         if self._encoder is None:
             from ingest.embedding import load_encoder
 
-            self._encoder = load_encoder(self.settings, threads=None)
+            self._encoder = load_encoder(self.settings, concurrent=WORKERS > 1)
         return self._encoder
+
+    @property
+    def workers(self) -> int:
+        return WORKERS if self.encoder.concurrent else 1
 
     def token_ids(self, text: str) -> list[int]:
         return self.encoder.token_ids(text)
@@ -364,9 +374,9 @@ class _RowWriter:
 
 def _embed(model: _Model, chunks: list[Chunk], sentences: tuple[np.ndarray, np.ndarray],
            previous: Generation | None, folder: Path, writer: _RowWriter, progress: bool | Progress) -> int:
-    """Fill the generation's vector files: reused rows first, then one forward pass per new passage
-    (its vector and its sentences' vectors come from the same token states). Returns how many
-    passages were embedded."""
+    """Fill the generation's vector files: reused rows first, then the new passages, one per worker
+    at a time (a passage's vector and its sentences' vectors come from the same token states).
+    Returns how many passages were embedded."""
     sentence_chunk, sentence_spans = sentences
     first_sentence = np.searchsorted(sentence_chunk, np.arange(len(chunks) + 1))
     reuse = _reusable_rows(previous)
@@ -385,29 +395,50 @@ def _embed(model: _Model, chunks: list[Chunk], sentences: tuple[np.ndarray, np.n
         sentence_vectors[first_sentence[pos]:first_sentence[pos + 1]] = previous.sentence_vectors[old_rows]
         writer.add(chunk, chunk_vectors[pos])
 
+    def vectors(pos: int) -> tuple[np.ndarray, np.ndarray]:
+        spans = sentence_spans[first_sentence[pos]:first_sentence[pos + 1]]
+        if VECTOR_METHOD == "sentences" and len(spans):
+            return _sentences_pass(encoder, chunks[pos], spans)
+        return _passage_pass(encoder, chunks[pos], spans)
+
     report = _progress(len(todo), progress)
     order = sorted(todo, key=lambda p: -len(chunks[p].embed_text))
-    for done, pos in enumerate(order):
-        rows = slice(first_sentence[pos], first_sentence[pos + 1])
-        if VECTOR_METHOD == "sentences" and rows.stop > rows.start:
-            chunk_vectors[pos], sentence_vectors[rows] = _sentences_pass(encoder, chunks[pos], sentence_spans[rows])
-        else:
-            chunk_vectors[pos], sentence_vectors[rows] = _passage_pass(encoder, chunks[pos], sentence_spans[rows])
+    workers = model.workers if todo else 1
+    for done, (pos, (chunk_vector, rows)) in enumerate(_in_order(vectors, order, workers), 1):
+        chunk_vectors[pos], sentence_vectors[first_sentence[pos]:first_sentence[pos + 1]] = chunk_vector, rows
         writer.add(chunks[pos], chunk_vectors[pos])
-        report(done + 1, len(order))
+        report(done, len(order))
     _embed_unpooled(encoder, chunks, sentence_chunk, sentence_spans, sentence_vectors)
     chunk_vectors.flush()
     sentence_vectors.flush()
     return len(todo)
 
 
+def _in_order(work: Callable[[int], tuple], items: Iterable[int], workers: int) -> Iterator[tuple[int, tuple]]:
+    """(item, ``work(item)``) for ``items`` in order, computed on ``workers`` threads a few items ahead at
+    most (memory stays flat; a worker's exception is raised where its item is due)."""
+    if workers <= 1:
+        yield from ((item, work(item)) for item in items)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append((item, pool.submit(work, item)))
+            if len(pending) > 2 * workers:
+                item, future = pending.popleft()
+                yield item, future.result()
+        while pending:
+            item, future = pending.popleft()
+            yield item, future.result()
+
+
 def _sentences_pass(encoder, chunk: Chunk, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One batch of the passage's sentences, each as «heading: sentence»: their vectors, and the passage's
-    as the mean of all their token states. The batch is the passage's own, so its vectors do not depend on
+    """The passage's sentences, each encoded alone as «heading: sentence»: their vectors, and the
+    passage's as the mean of all their token states. Alone, a sentence's vector does not depend on
     what else is embedded (int8 scales activations per batch): an edit gives what a cold ingest gives."""
     texts = _alone_texts(chunk, spans)
     total, count, vectors = 0.0, 0, []
-    for states in encoder.passage_states(texts, batch_size=len(texts)):
+    for states in encoder.passage_states(texts, batch_size=1):
         total, count = total + states.sum(axis=0), count + len(states)
         vectors.append(_normalise(states.mean(axis=0)))
     return _normalise(total / count), np.stack(vectors)

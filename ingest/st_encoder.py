@@ -15,6 +15,8 @@ from ingest.errors import ModelError
 class SentenceTransformerEncoder:
     """Queries and passages with the model's own prompts; token states with character offsets."""
 
+    concurrent = False  # one caller at a time: PyTorch parallelises inside the call, the HF tokenizer is not shared-safe
+
     def __init__(self, model_dir: str | Path, *, threads: int | None = None) -> None:
         import json
 

@@ -158,6 +158,29 @@ def test_a_passage_gets_the_same_vectors_whatever_is_embedded_with_it(mini_corpu
         assert mine.any() and np.allclose(alone.sentence_vectors[mine], together.sentence_vectors[theirs], atol=1e-6)
 
 
+def test_passages_embedded_side_by_side_land_in_their_own_rows(mini_corpus, tmp_path, model_dir, monkeypatch):
+    """Ingest embeds several passages at once (one per core); every vector still lands on its own
+    passage and sentence rows, exactly as when they are embedded one after another."""
+    import numpy as np
+
+    from ingest import pipeline
+
+    (mini_corpus / "ekstra.md").write_text("# Ekstra\n\n" + "".join(
+        f"## Del {n}\n\nDel {n} handler om filial nummer {n} og dens åpningstider.\n\n" for n in range(12)))
+    monkeypatch.setattr(pipeline, "WORKERS", 1)
+    ingest(make_settings(mini_corpus, tmp_path / "serial"), progress=False)
+    monkeypatch.setattr(pipeline, "WORKERS", 3)
+    done: list[tuple[int, int]] = []
+    ingest(make_settings(mini_corpus, tmp_path / "parallel"), progress=lambda n, total: done.append((n, total)))
+    serial, parallel = load_current(tmp_path / "serial")[1], load_current(tmp_path / "parallel")[1]
+
+    assert len(parallel.chunks) > 3 * 3  # more passages than the workers keep in flight
+    assert [c.content_hash for c in serial.chunks] == [c.content_hash for c in parallel.chunks]
+    assert np.allclose(serial.chunk_vectors, parallel.chunk_vectors, atol=1e-5)
+    assert np.allclose(serial.sentence_vectors, parallel.sentence_vectors, atol=1e-5)
+    assert [(n, len(parallel.chunks)) for n in range(len(parallel.chunks) + 1)] == done  # counted up in order
+
+
 def test_each_sentence_is_encoded_alone_and_the_passage_is_their_mean(mini_corpus, tmp_path, model_dir, monkeypatch):
     """Sentence vectors are the sentences' own encodings as «heading: sentence» (not pooled from the
     passage, where the sentences of one passage look alike); the passage vector is the mean of their
@@ -177,9 +200,9 @@ def test_each_sentence_is_encoded_alone_and_the_passage_is_their_mean(mini_corpu
     for i, chunk in enumerate(ours.chunks):
         rows = np.flatnonzero(ours.sentence_chunk == i)
         texts = [f"{last_heading(chunk.section)}: {chunk.text[s:e]}" for s, e in ours.sentence_spans[rows]]
-        states = [s for s, _ in encoder.passage_token_states(texts, batch_size=len(texts))]
+        states = [s for s, _ in encoder.passage_token_states(texts, batch_size=1)]
         mean = np.concatenate(states).mean(axis=0)
-        assert np.allclose(ours.sentence_vectors[rows], encoder.encode_passages(texts, batch_size=len(texts)), atol=1e-5)
+        assert np.allclose(ours.sentence_vectors[rows], encoder.encode_passages(texts, batch_size=1), atol=1e-5)
         assert np.allclose(ours.chunk_vectors[i], mean / np.linalg.norm(mean), atol=1e-5)
     assert (np.sum(pooled.sentence_vectors * ours.sentence_vectors, axis=1) < 0.99).any()
 
