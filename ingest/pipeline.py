@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
 import os
 import time
 import uuid
@@ -69,8 +70,10 @@ VECTORS = {"sentences": "sentences-2", "pooled": "pooled-1" + ("h" if POOL_HEADI
            "passage+sentences": "alone-1"}[VECTOR_METHOD] + f"/int8-{EXPORT_VERSION}"
 CHUNKING = f"{READING}|{VECTORS}"
 CHROMA_BATCH = 256  # rows per Chroma upsert: memory stays flat while vectors stream in
-# Passages embedded at once, each encoder call on one thread (when the encoder allows it).
-WORKERS = len(os.sched_getaffinity(0))
+# Passages embedded at once, each encoder call on one thread (when the encoder allows it);
+# None: one per core this process may use (see usable_cores).
+WORKERS: int | None = None
+CGROUP = Path("/sys/fs/cgroup")
 
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
@@ -276,15 +279,43 @@ class _Model:
         if self._encoder is None:
             from ingest.embedding import load_encoder
 
-            self._encoder = load_encoder(self.settings, concurrent=WORKERS > 1)
+            self._encoder = load_encoder(self.settings, concurrent=_workers() > 1)
         return self._encoder
 
     @property
     def workers(self) -> int:
-        return WORKERS if self.encoder.concurrent else 1
+        return _workers() if self.encoder.concurrent else 1
 
     def token_ids(self, text: str) -> list[int]:
         return self.encoder.token_ids(text)
+
+
+def _workers() -> int:
+    return WORKERS or usable_cores()
+
+
+def usable_cores(cgroup: Path = CGROUP) -> int:
+    """The cores this process may use: its CPU affinity, capped by a container's CPU quota, which the
+    affinity does not show. (joblib's loky counts the same way; importing it costs an ingest 0.2 s.)"""
+    cores = len(os.sched_getaffinity(0))
+    quota = _cpu_quota(cgroup)
+    return cores if quota is None else max(1, min(cores, math.ceil(quota)))
+
+
+def _cpu_quota(cgroup: Path) -> float | None:
+    """The CPUs a cgroup quota allows (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``); None without one."""
+    try:
+        quota, period = (cgroup / "cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        try:
+            quota = (cgroup / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (cgroup / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    try:
+        return int(quota) / int(period) if int(period) > 0 and quota not in ("max", "-1") else None
+    except ValueError:
+        return None
 
 
 def _check_unique_ids(people: list[Participant], chunks: list[Chunk]) -> None:
@@ -414,7 +445,8 @@ def _embed(model: _Model, chunks: list[Chunk], sentences: tuple[np.ndarray, np.n
     return len(todo)
 
 
-def _in_order(work: Callable[[int], tuple], items: Iterable[int], workers: int) -> Iterator[tuple[int, tuple]]:
+def _in_order(work: Callable[[int], tuple], items: Iterable[int],
+              workers: int) -> Iterator[tuple[int, tuple]]:
     """(item, ``work(item)``) for ``items`` in order, computed on ``workers`` threads a few items ahead at
     most (memory stays flat; a worker's exception is raised where its item is due)."""
     if workers <= 1:

@@ -457,3 +457,24 @@ def test_only_changed_documents_are_read_again(mini_corpus, tmp_path, model_dir,
     assert ["ekstra.md"] == parsed
     assert before == after
     assert (2, 3) == (summary.documents, summary.sections)
+
+
+@pytest.mark.parametrize(
+    ("files", "cores"),
+    [({"cpu.max": "150000 100000\n"}, 2),  # cgroup v2, 1.5 CPUs: two workers
+     ({"cpu.max": "50000 100000\n"}, 1),
+     ({"cpu.max": "max 100000\n"}, None),  # no quota: the affinity
+     ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),  # cgroup v1
+     ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+     ({}, None)],
+)
+def test_ingest_uses_as_many_workers_as_a_container_may_run(tmp_path, files, cores):
+    """In a container with a CPU quota, ingest embeds with as many workers as the quota allows, not one
+    per core of the host (which the CPU affinity shows); without a quota, one per core it may use."""
+    from ingest.pipeline import usable_cores
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    affinity = len(os.sched_getaffinity(0))
+    assert (affinity if cores is None else min(cores, affinity)) == usable_cores(tmp_path)
