@@ -119,4 +119,6 @@ def _for_people(answer) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ingest.console import run
+
+    run(main)

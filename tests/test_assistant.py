@@ -272,3 +272,16 @@ def test_word_lookups_match_simplemma_over_the_material():
         assert language.lemma(word) == expected, word
     assert language.is_english("Who was responsible for the library?")
     assert not language.is_english("Hvem hadde ansvaret for biblioteket?")
+
+
+def test_a_reader_that_stops_early_ends_the_cli_without_a_traceback(corpus_index):
+    """``python -m assistant ask … | head -1``: when the reader closes the pipe before the answer is
+    written, the command stops quietly (status 1), as Unix tools do, with no traceback."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "ask", "--index", str(corpus_index), "Hvem var prosjektleder?"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
+    )
+    process.stdout.close()  # the reader is gone before the assistant has loaded
+    stderr = process.communicate(timeout=300)[1].decode()
+    assert (1, "") == (process.returncode, stderr)
