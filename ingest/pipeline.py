@@ -273,25 +273,23 @@ class _Model:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._encoder = None
+        self._cores = WORKERS or usable_cores()
 
     @property
     def encoder(self):
         if self._encoder is None:
             from ingest.embedding import load_encoder
 
-            self._encoder = load_encoder(self.settings, concurrent=_workers() > 1)
+            self._encoder = load_encoder(self.settings, concurrent=self._cores > 1)
         return self._encoder
 
     @property
     def workers(self) -> int:
-        return _workers() if self.encoder.concurrent else 1
+        """Passages embedded at once: one per core, if the encoder may be called from several threads."""
+        return self._cores if self.encoder.concurrent else 1
 
     def token_ids(self, text: str) -> list[int]:
         return self.encoder.token_ids(text)
-
-
-def _workers() -> int:
-    return WORKERS or usable_cores()
 
 
 def usable_cores(cgroup: Path = CGROUP) -> int:
