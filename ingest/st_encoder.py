@@ -17,16 +17,13 @@ class SentenceTransformerEncoder:
 
     concurrent = False  # one caller at a time: PyTorch parallelises inside the call, the HF tokenizer is not shared-safe
 
-    def __init__(self, model_dir: str | Path, *, threads: int | None = None) -> None:
+    def __init__(self, model_dir: str | Path) -> None:
         import json
 
-        import torch
         from sentence_transformers import SentenceTransformer
 
         from ingest.embedding import _quiet_transformers as quiet_transformers
 
-        if threads:
-            torch.set_num_threads(threads)
         quiet_transformers()
         try:
             self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
