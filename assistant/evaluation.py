@@ -123,13 +123,13 @@ def prepare_index(eval_set: EvalSet, base: Settings, work: Path | None = None) -
         settings = base
     else:
         work = work or DATA_DIR / "eval"
-        key = "+".join(p.name for p in eval_set.extra)
+        key = "+".join(p.name if p.name != "docs" else p.parent.name for p in eval_set.extra)
         corpus = work / key / "corpus"
         if corpus.exists():
             shutil.rmtree(corpus)
         shutil.copytree(base.corpus_dir, corpus)
         for folder in eval_set.extra:
-            shutil.copytree(folder, corpus / folder.name, ignore=shutil.ignore_patterns("README.md", "*.py"))
+            shutil.copytree(folder, corpus / (folder.name if folder.name != "docs" else folder.parent.name), ignore=shutil.ignore_patterns("README.md", "*.py"))
         settings = base.model_copy(update={"corpus_dir": corpus, "index_dir": work / key / "index"})
     ingest(settings, progress=False)
     return settings
