@@ -92,25 +92,39 @@ class Summary:
     changed: int = 0
     kept: int = 0
     removed: int = 0
+    unreadable: tuple[Unreadable, ...] = ()  # files left out (--skip-unreadable, or no OCR engine)
+    notes: tuple[str, ...] = ()  # how a file was read, where the user should know (a legacy encoding)
 
     def line(self) -> str:
         state = "index unchanged" if self.unchanged else f"embedded {self.embedded} new passages"
+        left_out = f" Skipped {len(self.unreadable)} unreadable file{'s' * (len(self.unreadable) != 1)}." if self.unreadable else ""
         return (
             f"Ingested {self.documents} documents, {self.sections} sections, {self.chunks} chunks, "
             f"{self.participants} participant records in {self.seconds:.1f} s "
             f"(files: {self.new} new, {self.changed} changed, {self.kept} unchanged, {self.removed} removed; {state})."
+            + left_out
         )
 
 
-def ingest(settings: Settings, *, progress: bool | Progress = True) -> Summary:
+@dataclass(frozen=True)
+class Unreadable:
+    """A file the ingest left out, and why (the reader's message without the path)."""
+
+    name: str
+    reason: str
+
+
+def ingest(settings: Settings, *, progress: bool | Progress = True, skip_unreadable: bool = False) -> Summary:
     """Bring the index in ``settings.index_dir`` up to date with ``settings.corpus_dir``.
 
     ``progress``: True draws a tqdm bar on stderr, False is silent, a callable receives
     (done, total) after each batch of passages is embedded. With a Chroma server, the
     generation is published there too (``ingest.remote``) and the server's pointer is the swap.
+    ``skip_unreadable``: a file that cannot be read is left out (``Summary.unreadable``) instead
+    of stopping the ingest; the ingest still fails when nothing at all could be read.
     """
     with _exclusive(Path(settings.index_dir)), store.reaching(settings if settings.chroma_host else None):
-        return _update(settings, progress)
+        return _update(settings, progress, skip_unreadable)
 
 
 LOCK_FILE = ".ingest.lock"
@@ -133,10 +147,11 @@ def _exclusive(index_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _update(settings: Settings, progress: bool | Progress) -> Summary:
+def _update(settings: Settings, progress: bool | Progress, skip_unreadable: bool = False) -> Summary:
     started = time.perf_counter()
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     files, skipped = list_corpus(corpus_dir)
+    unreadable: list[Unreadable] = []
     chroma_mode = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "embedded"
     old = _compatible_manifest(index_dir, settings)  # its vectors can be reused
     same_reading = old is not None and old.chunking == CHUNKING  # and its chunks and Chroma rows too
@@ -164,26 +179,35 @@ def _update(settings: Settings, progress: bool | Progress) -> Summary:
     periods = {}
     n_docs = n_sections = 0
     for source in files:
-        if source.path.suffix.lower() in {".yaml", ".yml"}:
-            data: ParticipantFile = read_participants(source)
-            found = participant_chunks(data, source.name)
-            people.extend(data.participants)
-            periods[source.name] = data.project_period
-            entries[source.name] = FileEntry(source.sha256, "participants", len(found))
-        elif (source.name, source.sha256) in reusable:
-            found, n_file_sections = reusable[(source.name, source.sha256)]
-            n_docs += 1
-            n_sections += n_file_sections
-            entries[source.name] = FileEntry(source.sha256, "document", len(found), n_file_sections)
-        else:
-            sections = read_sections(source)
-            found = chunk_sections(sections, model.token_ids)
-            n_docs += 1
-            n_sections += len(sections)
-            entries[source.name] = FileEntry(source.sha256, "document", len(found), len(sections))
+        try:
+            if source.path.suffix.lower() in {".yaml", ".yml"}:
+                data: ParticipantFile = read_participants(source)
+                found = participant_chunks(data, source.name)
+                people.extend(data.participants)
+                periods[source.name] = data.project_period
+                entries[source.name] = FileEntry(source.sha256, "participants", len(found))
+            elif (source.name, source.sha256) in reusable:
+                found, n_file_sections = reusable[(source.name, source.sha256)]
+                n_docs += 1
+                n_sections += n_file_sections
+                entries[source.name] = FileEntry(source.sha256, "document", len(found), n_file_sections)
+            else:
+                sections = read_sections(source)
+                found = chunk_sections(sections, model.token_ids)
+                n_docs += 1
+                n_sections += len(sections)
+                entries[source.name] = FileEntry(source.sha256, "document", len(found), len(sections))
+        except CorpusError as exc:
+            if not skip_unreadable:
+                raise
+            unreadable.append(Unreadable(source.name, _reason(exc, source.path)))
+            continue
         chunks.extend(found)
     _check_unique_ids(people, chunks)
     if not chunks:
+        if unreadable:
+            raise CorpusError(f"no file in {corpus_dir} could be read ({len(unreadable)} skipped; the first, "
+                              f"{unreadable[0].name}: {unreadable[0].reason})")
         raise CorpusError(f"corpus folder {corpus_dir} holds no text to index")
 
     keys = {name: doc_key(name, entry.sha256) for name, entry in entries.items()}
@@ -228,7 +252,12 @@ def _update(settings: Settings, progress: bool | Progress) -> Summary:
                                      keep=[names.passages, names.sentences, names.generations])
     remove_stale_generations(index_dir, keep=gen_id)
     return Summary(n_docs, n_sections, len(chunks), len(people), embedded,
-                   time.perf_counter() - started, False, tuple(skipped), *counts)
+                   time.perf_counter() - started, False, tuple(skipped), *counts, unreadable=tuple(unreadable))
+
+
+def _reason(error: CorpusError, path: Path) -> str:
+    """The reader's message without the file's path, which the skip line names already."""
+    return str(error).removeprefix(f"{path}: ").removeprefix(f"{path} ")
 
 
 def _compatible_manifest(index_dir: Path, settings: Settings) -> Manifest | None:
