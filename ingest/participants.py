@@ -45,6 +45,7 @@ class Participant(BaseModel):
     start: YearMonth | None = None
     end: YearMonth | None = None
     period_note: Text | None = Field(None, description="How the period was interpreted, where it needed judgement.")
+    note: Text | None = Field(None, description="A remark the source adds (a spreadsheet's «Merknad» column).")
     section: Text = Field(description="Heading path of the section that names the person.")
     document: str = ""
     project: Period | None = Field(None, description="Set on loading: the project period of the record's own file.")
@@ -71,7 +72,7 @@ class Participant(BaseModel):
             parts.append(f" – {job}")
         if self.period:
             parts.append(f" ({self.period})")
-        return "".join(parts) + "."
+        return "".join(parts) + "." + (f" Merknad: {self.note}" if self.note else "")
 
 
 class ParticipantFile(BaseModel):

@@ -45,7 +45,7 @@ from ingest.index import (
 from ingest.keyword import KeywordIndex
 from ingest.participants import Participant, ParticipantFile
 from ingest.settings import Settings
-from ingest.sources import list_corpus, read_participants, read_sections
+from ingest.sources import SHEET_SUFFIXES, list_corpus, read_participants, read_sections, read_sheets
 
 # How passage and sentence vectors are made (README «Evaluering» has all three measured, each re-fitted on dev):
 # - "sentences": each sentence of a passage encoded alone as «heading: sentence» (a batch of one, so no
@@ -152,6 +152,7 @@ def _update(settings: Settings, progress: bool | Progress, skip_unreadable: bool
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     files, skipped = list_corpus(corpus_dir)
     unreadable: list[Unreadable] = []
+    notes: list[str] = []
     chroma_mode = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "embedded"
     old = _compatible_manifest(index_dir, settings)  # its vectors can be reused
     same_reading = old is not None and old.chunking == CHUNKING  # and its chunks and Chroma rows too
@@ -186,6 +187,19 @@ def _update(settings: Settings, progress: bool | Progress, skip_unreadable: bool
                 people.extend(data.participants)
                 periods[source.name] = data.project_period
                 entries[source.name] = FileEntry(source.sha256, "participants", len(found))
+            elif source.path.suffix.lower() in SHEET_SUFFIXES:
+                # Read again every time (cheap): a workbook can hold records and table rows both.
+                book = read_sheets(source)
+                records = ParticipantFile.model_construct(kind="participants", participants=book.people)
+                found = participant_chunks(records, source.name) + chunk_sections(book.sections, model.token_ids)
+                people.extend(book.people)
+                if book.period:
+                    periods[source.name] = book.period
+                notes.extend(book.notes)
+                n_docs += bool(book.sections)
+                n_sections += len(book.sections)
+                kind = "document" if book.sections else "participants"
+                entries[source.name] = FileEntry(source.sha256, kind, len(found), len(book.sections))
             elif (source.name, source.sha256) in reusable:
                 found, n_file_sections = reusable[(source.name, source.sha256)]
                 n_docs += 1
@@ -252,7 +266,8 @@ def _update(settings: Settings, progress: bool | Progress, skip_unreadable: bool
                                      keep=[names.passages, names.sentences, names.generations])
     remove_stale_generations(index_dir, keep=gen_id)
     return Summary(n_docs, n_sections, len(chunks), len(people), embedded,
-                   time.perf_counter() - started, False, tuple(skipped), *counts, unreadable=tuple(unreadable))
+                   time.perf_counter() - started, False, tuple(skipped), *counts, unreadable=tuple(unreadable),
+                   notes=tuple(notes))
 
 
 def _reason(error: CorpusError, path: Path) -> str:

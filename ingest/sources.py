@@ -3,7 +3,9 @@ as Markdown tables, in document order), then llama-index's MarkdownNodeParser sp
 heading, keeping the heading path. A PDF is read page by page (ingest.pdf); its section
 paths end in the page, «side N».
 
-Supported: Markdown, plain text, HTML, PDF, DOCX, and participant YAML files.
+Supported: Markdown, plain text, HTML, PDF, DOCX, participant YAML files, and spreadsheets
+(.xlsx, .ods, .csv; ingest.sheets), whose participant lists become records and whose other
+sheets become table documents.
 """
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from pathlib import Path
 
 from ingest.errors import CorpusError
 from ingest.participants import ParticipantFile, load_participants
+from ingest.sheets import SHEET_SUFFIXES, Workbook, read_workbook
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
-SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx", ".yaml", ".yml"}
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | SHEET_SUFFIXES | {".pdf", ".docx", ".yaml", ".yml"}
 # The corpus folder's own settings (the project's name), not material: never ingested.
 CONFIG_FILE = "assistent.toml"
 
@@ -69,10 +72,18 @@ def read_participants(source: SourceFile) -> ParticipantFile:
     return load_participants(source.path)
 
 
+def read_sheets(source: SourceFile) -> Workbook:
+    """A spreadsheet's participant records and table sections (see ingest.sheets)."""
+    return read_workbook(source.path, source.name)
+
+
 def read_sections(source: SourceFile) -> list[Section]:
-    """Turn one document into its sections; raise CorpusError naming the file on bad input."""
+    """Turn one document into its sections; raise CorpusError naming the file on bad input.
+    (A spreadsheet's sections are its table rows; its participant records come from read_sheets.)"""
     if source.path.suffix.lower() == ".pdf":
         return _pdf_sections(source)
+    if source.path.suffix.lower() in SHEET_SUFFIXES:
+        return read_sheets(source).sections
     markdown = to_markdown(source.path)
     if not markdown.strip():
         raise CorpusError(f"{source.path}: holds no text")
@@ -169,14 +180,16 @@ MAX_DOCX_RATIO = 100
 _RATIO_CHECK_FROM = 10 * 2**20  # small parts may compress very well (empty styles) without harm
 
 
-def _check_docx_archive(path: Path) -> None:
+def check_archive(path: Path, kind: str = "Word document") -> None:
+    """Refuse a zip-based document (Word, Excel, OpenDocument, PowerPoint) that is not a zip
+    archive (damaged) or that would unpack to a zip bomb, before any library opens it."""
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise CorpusError(f"{path}: not a readable Word document ({exc.__class__.__name__}); is the file damaged?") from None
+        raise CorpusError(f"{path}: not a readable {kind} ({exc.__class__.__name__}); is the file damaged?") from None
     total = sum(p.file_size for p in parts)
     bomb = next((p for p in parts if p.file_size > _RATIO_CHECK_FROM
                  and p.file_size > MAX_DOCX_RATIO * max(p.compress_size, 1)), None)
@@ -184,7 +197,7 @@ def _check_docx_archive(path: Path) -> None:
         part = bomb or max(parts, key=lambda p: p.file_size)
         raise CorpusError(
             f"{path}: unpacks to {total // 2**20} MB ({part.filename}: {part.file_size // 2**20} MB from "
-            f"{part.compress_size // 2**10} KB); looks like a zip bomb, not a Word document, so it was not opened"
+            f"{part.compress_size // 2**10} KB); looks like a zip bomb, not a {kind}, so it was not opened"
         )
 
 
@@ -195,7 +208,7 @@ def _docx_to_markdown(path: Path) -> str:
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
-    _check_docx_archive(path)
+    check_archive(path)
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
