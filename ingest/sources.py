@@ -5,7 +5,8 @@ paths end in the page, «side N».
 
 Supported: Markdown, plain text, HTML, PDF, DOCX, participant YAML files, and spreadsheets
 (.xlsx, .ods, .csv; ingest.sheets), whose participant lists become records and whose other
-sheets become table documents.
+sheets become table documents, LibreOffice text (.odt) and PowerPoint (.pptx; ingest.office),
+one section per slide.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ingest.sheets import SHEET_SUFFIXES, Workbook, read_workbook
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
-SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | SHEET_SUFFIXES | {".pdf", ".docx", ".yaml", ".yml"}
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | SHEET_SUFFIXES | {".pdf", ".docx", ".odt", ".pptx", ".yaml", ".yml"}
 # The corpus folder's own settings (the project's name), not material: never ingested.
 CONFIG_FILE = "assistent.toml"
 
@@ -84,6 +85,13 @@ def read_sections(source: SourceFile) -> list[Section]:
         return _pdf_sections(source)
     if source.path.suffix.lower() in SHEET_SUFFIXES:
         return read_sheets(source).sections
+    if source.path.suffix.lower() == ".pptx":
+        from ingest.office import pptx_sections
+
+        sections = pptx_sections(source.path, source.name)
+        if not sections:
+            raise CorpusError(f"{source.path}: holds no text")
+        return sections
     markdown = to_markdown(source.path)
     if not markdown.strip():
         raise CorpusError(f"{source.path}: holds no text")
@@ -99,6 +107,10 @@ def to_markdown(path: Path) -> str:
         return _html_to_markdown(_read_text(path))
     if suffix == ".docx":
         return _docx_to_markdown(path)
+    if suffix == ".odt":
+        from ingest.office import odt_to_markdown
+
+        return odt_to_markdown(path)
     raise CorpusError(f"{path}: unsupported file type '{suffix}'")
 
 
