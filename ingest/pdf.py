@@ -67,15 +67,30 @@ def read_pdf(path: Path) -> PdfText:
             _decrypt(reader, path, DependencyError)
         title = reader.metadata.title if reader.metadata else None
         pages = _read_pages(reader)
+        scanned = {page.number: reader.pages[page.number - 1] for page in pages if not any(l.strip() for l in page.lines)}
+        if scanned:
+            pages = _with_ocr(path, pages, scanned)
     except CorpusError:
         raise
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
         raise CorpusError(f"{path}: not a readable PDF ({exc.__class__.__name__}); is the file damaged?") from None
     if not any(line.strip() for page in pages for line in page.lines):
-        raise CorpusError(
-            f"{path}: the PDF has no text layer (scanned pages?); OCR is not supported, so add a PDF with text or a text version"
-        )
+        raise CorpusError(f"{path}: holds no text, not even by OCR of its pages")
     return PdfText(title=(title or "").strip() or None, blocks=_blocks(_drop_running_lines(pages)))
+
+
+def _with_ocr(path: Path, pages: list[_Page], scanned: dict) -> list[_Page]:
+    """Pages without a text layer read by OCR (ingest.ocr); a PDF that also has text pages keeps
+    them when no OCR engine is installed."""
+    from ingest.ocr import OcrUnavailable, ocr_pages
+
+    try:
+        texts = ocr_pages(path, scanned)
+    except OcrUnavailable:
+        if len(scanned) == len(pages):
+            raise
+        return pages
+    return [_Page(p.number, texts[p.number].splitlines(), {}) if p.number in texts else p for p in pages]
 
 
 def _decrypt(reader, path: Path, dependency_error: type[Exception]) -> None:

@@ -43,6 +43,7 @@ from ingest.index import (
     row_id,
 )
 from ingest.keyword import KeywordIndex
+from ingest.ocr import OcrUnavailable
 from ingest.participants import Participant, ParticipantFile
 from ingest.settings import Settings
 from ingest.sources import SHEET_SUFFIXES, list_corpus, read_participants, read_sections, read_sheets
@@ -212,7 +213,7 @@ def _update(settings: Settings, progress: bool | Progress, skip_unreadable: bool
                 n_sections += len(sections)
                 entries[source.name] = FileEntry(source.sha256, "document", len(found), len(sections))
         except CorpusError as exc:
-            if not skip_unreadable:
+            if not skip_unreadable and not isinstance(exc, OcrUnavailable):  # the rest goes on without OCR
                 raise
             unreadable.append(Unreadable(source.name, _reason(exc, source.path)))
             continue
