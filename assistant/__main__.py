@@ -1,5 +1,6 @@
-"""``python -m assistant ask [--index DIR] [--json] (QUESTION | --file QUESTIONS.jsonl | --file -)``
-and ``python -m assistant feedback export [--db FILE] [--rating up|down]`` (ratings as YAML).
+"""``python -m assistant ask [--index DIR] [--json] (QUESTION | --file QUESTIONS.jsonl | --file -)``,
+``python -m assistant feedback export [--db FILE] [--rating up|down]`` (ratings as YAML) and
+``python -m assistant mcp [--index DIR] [--http PORT]`` (the MCP server, assistant/mcp_server.py).
 
 See ../shared/CONTRACT.md. Errors are one English line on stderr and a non-zero exit; in
 a batch, a line that cannot be read or answered yields ``{"line": N, "error": ...}`` in
@@ -27,9 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     feedback.add_argument("action", choices=["export"], help="export: the ratings as YAML evaluation cases on stdout")
     feedback.add_argument("--db", help="ratings database (default: ASSISTANT_FEEDBACK_DB or data/feedback.sqlite3)")
     feedback.add_argument("--rating", choices=["up", "down"], help="only ratings of this kind")
+    mcp = sub.add_parser("mcp", help="serve the assistant as an MCP server (stdio, or streamable HTTP with --http)")
+    mcp.add_argument("--index", help="index folder (default: ASSISTANT_INDEX_DIR or data/index)")
+    mcp.add_argument("--http", type=int, metavar="PORT", help="serve streamable HTTP on 127.0.0.1:PORT/mcp instead of stdio")
     args = parser.parse_args(argv)
     if args.command == "feedback":
         return _export_feedback(args.db, args.rating)
+    if args.command == "mcp":
+        return _serve_mcp(args.index, args.http)
     if (args.question is None) == (args.file is None):
         parser.error("give either a QUESTION or --file QUESTIONS.jsonl")
 
@@ -71,6 +77,32 @@ def _export_feedback(db: str | None, rating: str | None) -> int:
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _serve_mcp(index: str | None, http_port: int | None) -> int:
+    import contextlib
+
+    from assistant import Assistant, Settings
+    from assistant.mcp_server import HTTP_HOST, HTTP_PATH, port_problem, serve
+
+    problem = http_port is not None and port_problem(http_port)
+    if problem:  # before seconds of model loading
+        print(f"error: cannot listen on {HTTP_HOST}:{http_port} ({problem}); choose another --http PORT", file=sys.stderr)
+        return 1
+    try:
+        # Over stdio, standard output is the protocol: nothing loading the model says may reach it.
+        with contextlib.redirect_stdout(sys.stderr):
+            assistant = Assistant(Settings(**({"index_dir": index} if index else {})))
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if http_port is not None:
+        print(f"Serving MCP on http://{HTTP_HOST}:{http_port}{HTTP_PATH} (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    try:
+        serve(assistant, http_port)
+    except KeyboardInterrupt:
+        pass
     return 0
 
 

@@ -16,7 +16,7 @@ from assistant.feedback import FeedbackStore
 from assistant.models import Answer
 from ingest.participants import Participant
 from ingest.settings import Settings
-from ui import download, feedback, i18n, library_tab, render, sources_panel, timeline
+from ui import download, feedback, i18n, library_tab, openai_api, render, sources_panel, timeline
 from ui.live import LiveAssistant
 
 log = logging.getLogger(__name__)
@@ -337,6 +337,8 @@ def build_app(assistant_or_error, settings: Settings) -> gr.Blocks:
         gr.api(handlers.ask, api_name="ask", concurrency_limit=CONCURRENCY, concurrency_id="answer",
                api_description="Svar på ett spørsmål som JSON (se CONTRACT.md).")
         gr.api(ratings.api, api_name="feedback", api_description="Lagre en vurdering (up/down) av et svar fra /ask.")
+    # The OpenAI-compatible /v1 over the same assistant; launch() serves it beside the page.
+    app.chat_api = openai_api.ChatAPI(live or assistant_or_error, settings)
     return app
 
 
@@ -365,6 +367,9 @@ def launch(app: gr.Blocks, settings: Settings, **kwargs):
         quiet=True,
         **i18n.launch_options(),
     )
+    chat_api = getattr(app, "chat_api", None)
+    if chat_api is not None:  # routes given to the app Gradio creates, ahead of its own
+        options["app_kwargs"] = {"routes": [chat_api.mount()]}
     options.update(kwargs)
     app.queue(default_concurrency_limit=CONCURRENCY)
     return app.launch(**options)
