@@ -48,11 +48,15 @@ bench: setup
 	$(PY) scripts/bench_ingest.py
 
 # Norwegian thesaurus (LibreOffice's, Debian mythes-no) for query expansion; the assistant
-# works without it, less well (dev: 220 vs 214 of 367 questions right without it).
+# works without it, less well (dev: 220 vs 214 of 367 questions right without it). Tesseract with its
+# Norwegian model reads scanned PDF pages (ingest/ocr.py); without it scanned PDFs are skipped with a note.
 language-data:
 	@test -f /usr/share/mythes/th_nb_NO_v2.dat || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq mythes-no >/dev/null; }
+	@test -f /usr/share/tesseract-ocr/5/tessdata/nor.traineddata || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-nor >/dev/null; }
 
 # The browser tests drive Debian's Chromium; install it when missing.
 chromium:

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     port: int = 7860
     auth_user: str | None = Field(None, description="Basic-auth user for the UI; unset means no auth.")
     auth_password: SecretStr | None = None
+    api_key: SecretStr | None = Field(
+        None, description="Bearer key for the /v1 chat API (ui/openai_api.py); without it the API is closed beyond loopback.",
+    )
 
     feedback_db: Path = Field(DATA_DIR / "feedback.sqlite3", description="SQLite file for the users' answer ratings.")
 
