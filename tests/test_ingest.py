@@ -286,7 +286,6 @@ BAD_INPUT = {
         "participant a: field 'start'",
     ),
     # A file given as a function is written by it (documents as people have them).
-    "scanned PDF": ({"skannet.pdf": write_scanned_pdf}, "skannet.pdf: the PDF has no text layer (scanned pages?); OCR is not supported"),
     "encrypted PDF": (
         {"kryptert.pdf": lambda path: write_encrypted_pdf(path, ["Hemmelig referat."], user_password="hemmelig")},
         "kryptert.pdf: the PDF is encrypted (password-protected)",
@@ -329,6 +328,42 @@ def test_bad_input_is_refused_in_one_line_and_the_index_kept(case, tmp_path, goo
     assert before == (index / "manifest.json").read_text()
     manifest, generation = load_current(index)
     assert generation.chunks
+
+
+@pytest.mark.parametrize("tesseract", [True, False], ids=["with-tesseract", "without-tesseract"])
+def test_a_scanned_pdf_is_read_by_ocr_or_left_out_with_an_install_hint(tesseract, tmp_path, good_index):
+    """A PDF of pictures without a text layer goes to Tesseract page by page, with progress per page; when
+    its pictures hold no text, the ingest stops with one line and the index in use is kept. Without Tesseract
+    on the machine, the scan is left out with one line saying how to install it, and the rest is ingested."""
+    from ingest.ocr import available
+
+    if tesseract and not available():
+        pytest.skip("Tesseract with Norwegian is not installed (make setup)")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "rapport.md").write_text(MINI_REPORT)
+    write_scanned_pdf(corpus / "skannet.pdf")  # two pages, each a grey picture without letters
+    index = tmp_path / "index"
+    shutil.copytree(good_index, index)
+    before = (index / "manifest.json").read_text()
+    env = {"ASSISTANT_OCR_CACHE_DIR": str(tmp_path / "ocr-cache")}
+    if not tesseract:
+        env["PATH"] = str(Path(sys.executable).parent)  # the venv's programs, not /usr/bin/tesseract
+
+    result = run_cli("--corpus", str(corpus), "--index", str(index), env=env)
+
+    if tesseract:
+        assert 1 == result.returncode
+        assert ["OCR skannet.pdf: side 1 (1/2)", "OCR skannet.pdf: side 2 (2/2)",
+                f"error: {corpus / 'skannet.pdf'}: holds no text, not even by OCR of its pages"] == result.stderr.splitlines()
+        assert before == (index / "manifest.json").read_text()
+    else:
+        assert 0 == result.returncode, result.stderr
+        assert ["skipped skannet.pdf: 2 scanned page(s) without a text layer need OCR, but Tesseract with Norwegian "
+                "is not installed; install it with apt-get install tesseract-ocr tesseract-ocr-nor (make setup does it)"
+                ] == result.stderr.splitlines()
+        assert result.stdout.strip().endswith("Skipped 1 unreadable file.")
+        assert {"rapport.md"} == set(Manifest.read(index).files)
 
 
 @contextlib.contextmanager

@@ -25,9 +25,11 @@ from pathlib import Path, PurePosixPath
 
 from ingest.errors import AssistantError, CorpusError, IndexBusy
 from ingest.index import Manifest
-from ingest.participants import ParticipantFileError
+from ingest.ocr import OcrUnavailable
+from ingest.participants import Participant, ParticipantFileError
 from ingest.settings import Settings
-from ingest.sources import SUPPORTED, SourceFile, list_corpus, read_participants, read_sections
+from ingest.sheets import SHEET_SUFFIXES, SheetError
+from ingest.sources import SUPPORTED, SourceFile, list_corpus, read_participants, read_sections, read_sheets
 from ui.live import LiveAssistant
 
 log = logging.getLogger(__name__)
@@ -36,13 +38,26 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 20 * 1024 * 1024
 MAX_NAME_CHARS = 120
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# Every kind ``python -m ingest`` reads, with the name the documents table shows for it.
 KINDS = {
     ".md": "Markdown", ".markdown": "Markdown", ".txt": "Tekst", ".html": "HTML", ".htm": "HTML",
-    ".pdf": "PDF", ".docx": "Word", ".yaml": "Deltakere (YAML)", ".yml": "Deltakere (YAML)",
+    ".pdf": "PDF", ".docx": "Word", ".odt": "LibreOffice-tekst", ".pptx": "PowerPoint",
+    ".xlsx": "Regneark (Excel)", ".ods": "Regneark (LibreOffice)", ".csv": "Regneark (CSV)",
+    ".yaml": "Deltakere (YAML)", ".yml": "Deltakere (YAML)",
 }
 BUSY = ("En annen innlesing av materialet pågår nå (fra kommandolinjen eller en annen app-server). "
         "Prøv igjen når den er ferdig.")
-ACCEPTED = "Markdown (.md), tekst (.txt), HTML, PDF, Word (.docx) eller en deltakerfil (.yaml)"
+ACCEPTED = ("Markdown (.md), tekst (.txt), HTML, PDF (også skannet), Word (.docx), LibreOffice-tekst (.odt), "
+            "PowerPoint (.pptx), regneark (.xlsx, .ods, .csv) eller en deltakerfil (.yaml)")
+TEXT_KINDS = {".md", ".markdown", ".txt", ".html", ".htm", ".yaml", ".yml"}  # must be UTF-8 text
+# Zip archives by format; a file that is not one is damaged (or misnamed) ...
+ZIP_KINDS = {".docx": "et Word-dokument", ".odt": "et LibreOffice-dokument", ".pptx": "en PowerPoint-presentasjon",
+             ".xlsx": "et Excel-regneark", ".ods": "et LibreOffice-regneark"}
+# ... except an OLE file named .xlsx: a password-protected workbook (or an old .xls), which the
+# sheet reader recognises and names.
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# How each kind is named when it cannot be read: «<X> «navn» kan ikke leses …».
+READ_AS = {".docx": "Word-dokumentet", ".odt": "LibreOffice-dokumentet", ".pptx": "PowerPoint-presentasjonen"}
 DOCUMENT_COLUMNS = ["Navn", "Type", "Avsnitt", "Lagt til"]
 
 
@@ -108,9 +123,11 @@ def safe_name(client_name: str) -> str:
 # --- checking one file --------------------------------------------------------------------------
 
 
-def check_file(path: Path, name: str, corpus_dir: Path) -> None:
+def check_file(path: Path, name: str, corpus_dir: Path) -> tuple[str, ...]:
     """Raise :class:`Refused` with a Norwegian sentence if ``path`` (to be stored as
-    ``name``) would not be accepted by ``python -m ingest``; reads it with the same readers."""
+    ``name``) would not be accepted by ``python -m ingest``; reads it with the same readers.
+    Returns notes (Norwegian) the user should see with an accepted file: a CSV read in a
+    legacy encoding."""
     suffix = PurePosixPath(name).suffix.lower()
     if suffix not in SUPPORTED:
         raise Refused(f"«{name}»: filtypen «{suffix}» støttes ikke. Last opp {ACCEPTED}.")
@@ -123,10 +140,14 @@ def check_file(path: Path, name: str, corpus_dir: Path) -> None:
         head = fh.read(1024)
     if suffix == ".pdf" and b"%PDF-" not in head:
         raise Refused(f"«{name}» er ikke en PDF-fil, selv om navnet slutter på .pdf.")
-    if suffix == ".docx" and not zipfile.is_zipfile(path):
-        raise Refused(f"«{name}» er ikke et Word-dokument (.docx), selv om navnet slutter på .docx.")
-    if suffix not in {".pdf", ".docx"}:
+    ole_workbook = suffix == ".xlsx" and head.startswith(OLE_MAGIC)
+    if suffix in ZIP_KINDS and not ole_workbook and not zipfile.is_zipfile(path):
+        raise Refused(f"«{name}» er ikke {ZIP_KINDS[suffix]} ({suffix}), selv om navnet slutter på {suffix}; "
+                      "er fila skadet?")
+    if suffix in TEXT_KINDS:
         _check_text(path, name)
+    if suffix == ".csv" and b"\x00" in path.read_bytes():
+        raise Refused(f"«{name}» ser ut som en binærfil, ikke en CSV-fil.")
 
     # The readers name the file in their messages: give them the name it will have.
     with tempfile.TemporaryDirectory(prefix="opplasting-") as tmp:
@@ -134,22 +155,31 @@ def check_file(path: Path, name: str, corpus_dir: Path) -> None:
         shutil.copyfile(path, staged)
         source = SourceFile(staged, name, _sha256(staged))
         if suffix in {".yaml", ".yml"}:
-            _check_participants(source, corpus_dir)
-            return
+            try:
+                people = read_participants(source).participants
+            except ParticipantFileError as exc:
+                raise Refused(_participant_problem(exc, source)) from None
+            _check_new_ids(people, name, corpus_dir)
+            return ()
+        if suffix in SHEET_SUFFIXES:
+            return _check_sheet(source, corpus_dir)
         try:
             sections = read_sections(source)
+        except OcrUnavailable:
+            raise Refused(f"«{name}» er en skannet PDF uten tekstlag, og tekstgjenkjenning (Tesseract med norsk) er ikke "
+                          "installert her; den som drifter assistenten kan installere den med apt-get install "
+                          "tesseract-ocr tesseract-ocr-nor (make setup gjør det).") from None
         except CorpusError:
             sections = None
         except Exception:  # a crafted PDF/DOCX can trip the parsers in ways they do not map
             log.warning("reading the upload %s failed", name, exc_info=True)
             sections = None
         if sections:
-            return
+            return ()
         if suffix == ".pdf":
-            raise Refused(f"PDF-en «{name}» kan ikke leses: fila er skadet, eller den har ingen tekst som kan hentes ut "
-                          "(en skannet PDF må gjennom tekstgjenkjenning først).")
-        if suffix == ".docx":
-            raise Refused(f"Word-dokumentet «{name}» kan ikke leses; er fila skadet? Den kan også være uten tekst.")
+            raise Refused(_pdf_problem(staged, name))
+        if suffix in READ_AS:
+            raise Refused(f"{READ_AS[suffix]} «{name}» kan ikke leses; er fila skadet? Den kan også være uten tekst.")
         raise Refused(f"«{name}» har ingen tekst.")
 
 
@@ -163,12 +193,94 @@ def _check_text(path: Path, name: str) -> None:
         raise Refused(f"«{name}» er ikke lagret som UTF-8. Lagre fila med tegnkoding UTF-8 og prøv igjen.") from None
 
 
-def _check_participants(source: SourceFile, corpus_dir: Path) -> None:
+def _pdf_problem(path: Path, name: str) -> str:
+    """Why the PDF at ``path`` could not be read, in Norwegian. The reader's error does not say
+    which kind it is, so the file is looked at again: only on this failure path."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    from ingest.ocr import OcrSettings
+
     try:
-        people = read_participants(source).participants
-    except ParticipantFileError as exc:
-        raise Refused(_participant_problem(exc, source)) from None
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except DependencyError:  # AES without 'cryptography': the ingest cannot open it either
+                opened = False
+            if not opened:
+                return f"PDF-en «{name}» er passordbeskyttet. Lagre en kopi uten passord og last opp den."
+        limit = OcrSettings().max_pages
+        if len(reader.pages) > limit:
+            scanned = sum(1 for page in reader.pages if not (page.extract_text() or "").strip())
+            if scanned > limit:
+                return (f"PDF-en «{name}» har {scanned} skannede sider, flere enn grensen på {limit} for "
+                        "tekstgjenkjenning. Del den opp, eller be den som drifter assistenten øke "
+                        "ASSISTANT_OCR_MAX_PAGES.")
+    except Exception:  # damaged: said below
+        pass
+    return (f"PDF-en «{name}» kan ikke leses: fila er skadet, eller den har ingen tekst som kan hentes ut, "
+            "heller ikke med tekstgjenkjenning.")
+
+
+def _check_sheet(source: SourceFile, corpus_dir: Path) -> tuple[str, ...]:
+    """Read a spreadsheet as the ingest does; its notes (a legacy encoding) in Norwegian."""
     name = source.name
+    try:
+        book = read_sheets(source)
+    except SheetError as exc:
+        raise Refused(_sheet_problem(exc, source)) from None
+    except CorpusError as exc:
+        detail = str(exc).replace(str(source.path), name)
+        raise Refused(f"Regnearket «{name}» kan ikke brukes (på engelsk: {detail}).") from None
+    except Exception:  # a crafted workbook can trip the parsers in ways they do not map
+        log.warning("reading the upload %s failed", name, exc_info=True)
+        raise Refused(f"Regnearket «{name}» kan ikke leses; er fila skadet?") from None
+    _check_new_ids(book.people, name, corpus_dir)
+    if not book.notes:
+        return ()
+    encoding = _legacy_encoding(source.path.read_bytes())
+    return (f"Fila var ikke lagret som UTF-8 og er lest som {encoding}; se etter at æ, ø og å er riktige.",)
+
+
+def _legacy_encoding(data: bytes) -> str:
+    """The encoding the sheet reader falls back to for a CSV that is not UTF-8 (ingest.sheets)."""
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return "Latin-1"
+    return "Windows-1252"
+
+
+def _sheet_problem(exc: SheetError, source: SourceFile) -> str:
+    """The sheet reader's finding, said in Norwegian with the sheet, row and column it names."""
+    name = source.name
+    csv = PurePosixPath(name).suffix.lower() == ".csv"  # one sheet, named after the file
+    where = (f"«{name}»" + (f", ark «{exc.sheet}»" if exc.sheet and not csv else "")
+             + (f", rad {exc.row}" if exc.row else "") + (f", kolonne {exc.column}" if exc.column else ""))
+    if exc.problem == "encrypted":
+        return f"«{name}» er passordbeskyttet. Lagre en kopi uten passord og last opp den."
+    if exc.problem == "damaged":
+        return (f"«{name}» kan ikke leses som regneark; er fila skadet? En gammel Excel-fil (.xls) må lagres som "
+                ".xlsx først.")
+    if exc.problem == "header":
+        return (f"{where}: arket har ingen overskriftsrad (første rad har verdien «{exc.value}»). Legg inn en rad "
+                "øverst med navnet på hver kolonne, for eksempel Navn, Rolle, Fra, Til.")
+    if exc.problem == "date" and exc.value:
+        return (f"{where}: datoen «{exc.value}» kan ikke leses. Skriv den som «mars 2024», «03.2024», «1.3.2024», "
+                "«2024» eller «høsten 2022».")
+    if exc.problem == "date":
+        return f"{where}: sluttdatoen er før startdatoen; rett datoene."
+    if exc.problem == "name":
+        return f"{where}: navnet mangler. Fyll det inn, eller slett raden."
+    detail = str(exc).replace(str(source.path), name)
+    return f"{where} har en feil (på engelsk: {detail})."
+
+
+def _check_new_ids(people: list[Participant], name: str, corpus_dir: Path) -> None:
+    """Refuse records whose id a participant file already in the corpus uses."""
+    if not people:
+        return
     taken = _participant_ids(corpus_dir)
     clash = next((p.id for p in people if p.id in taken), None)
     if clash:
@@ -196,11 +308,14 @@ def _participant_ids(corpus_dir: Path) -> dict[str, str]:
     except CorpusError:
         return taken
     for source in files:
-        if source.path.suffix.lower() in {".yaml", ".yml"}:
-            try:
-                taken.update({p.id: source.name for p in read_participants(source).participants})
-            except CorpusError:
-                continue  # the ingest names that file's own problem
+        suffix = source.path.suffix.lower()
+        if suffix not in {".yaml", ".yml"} | SHEET_SUFFIXES:
+            continue
+        try:
+            people = read_participants(source).participants if suffix in {".yaml", ".yml"} else read_sheets(source).people
+        except CorpusError:
+            continue  # the ingest names that file's own problem
+        taken.update({p.id: source.name for p in people})
     return taken
 
 
@@ -221,12 +336,13 @@ def add_files(live: LiveAssistant, uploads: list[tuple[Path, str]],
     corpus_dir = Path(live.settings.corpus_dir)
     outcomes: dict[int, Outcome] = {}
     copied: dict[int, Path] = {}
+    notes: dict[int, tuple[str, ...]] = {}
     with live.changing():
         for i, (path, client_name) in enumerate(uploads):
             name = str(client_name)
             try:
                 name = safe_name(client_name)
-                check_file(Path(path), name, corpus_dir)
+                notes[i] = check_file(Path(path), name, corpus_dir)
                 target = corpus_dir / name
                 if target.exists():
                     if _sha256(target) != _sha256(Path(path)):
@@ -261,7 +377,8 @@ def add_files(live: LiveAssistant, uploads: list[tuple[Path, str]],
             if entry is not None:
                 what = (f" ({entry.chunks} {'deltakerpost' if entry.chunks == 1 else 'deltakerposter'})"
                         if entry.kind == "participants" else f" ({entry.sections} avsnitt)")
-            outcomes[i] = Outcome("ok", target.name, f"«{target.name}» er lagt til{what} og kan spørres om nå.")
+            said = " ".join((f"«{target.name}» er lagt til{what} og kan spørres om nå.", *notes.get(i, ())))
+            outcomes[i] = Outcome("ok", target.name, said)
     return [outcomes[i] for i in range(len(uploads))]
 
 
@@ -320,7 +437,8 @@ def document_rows(settings: Settings) -> list[list[str]]:
     rows = []
     for name, entry in sorted(manifest.files.items(), key=lambda item: item[0].casefold()):
         kind = KINDS.get(PurePosixPath(name).suffix.lower(), "")
-        content = f"{entry.chunks} poster" if entry.kind == "participants" else str(entry.sections)
+        content = (f"{entry.chunks} {'post' if entry.chunks == 1 else 'poster'}" if entry.kind == "participants"
+                   else str(entry.sections))
         try:
             added = datetime.fromtimestamp((Path(settings.corpus_dir) / name).stat().st_mtime).strftime("%d.%m.%Y %H:%M")
         except OSError:

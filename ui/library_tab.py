@@ -24,10 +24,12 @@ from ui.live import LiveAssistant
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-FILE_TYPES = [".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".yaml", ".yml"]
+FILE_TYPES = list(library.KINDS)
 INTRO = (
-    "Last opp Markdown, tekst, HTML, PDF, Word (.docx) eller en deltakerfil (.yaml), høyst 20 MB per fil. "
+    f"Last opp {library.ACCEPTED}, høyst {library.MAX_BYTES // 1024 // 1024} MB per fil. "
     "Filene kontrolleres, lagres i materialmappen og leses inn; så snart innlesingen er ferdig, kan du spørre om dem. "
+    "En skannet PDF leses med tekstgjenkjenning, som tar noen sekunder per side. Et regneark med kolonnene Navn og "
+    "Rolle (eller Stilling) blir deltakerposter; andre regneark leses rad for rad. "
     "Spørsmål besvares som før mens det skjer."
 )
 CHANGES = "material"  # one concurrency group: uploads and removals never run side by side
