@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup model index run test eval fit bench chromium language-data clean
+.PHONY: setup model reranker index run test eval fit train bench chromium language-data clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 model: $(VENV)/.installed
 	$(PY) -m ingest.embedmodel
 
-setup: model language-data
+# The trained reranker: the bundled encoder + the shipped adapter (assistant/data/reranker/), merged and
+# exported to int8 ONNX; deterministic, redone only when the adapter or the encoder changes (~1 min).
+reranker: model
+	$(PY) -m assistant.reranker.build
+
+setup: model reranker language-data
 	$(PY) -c "from assistant.language import prepare_dictionaries; prepare_dictionaries()"
 
 index: setup
@@ -42,6 +47,10 @@ eval: setup
 # Re-fit the answer decisions on the dev split (after changing features or dev questions).
 fit: setup
 	$(PY) scripts/fit.py
+
+# Retrain the reranker on training/ (mine pools, LoRA fine-tune, build, calibrate on dev): ~90 min on 2 cores.
+train: setup
+	$(PY) scripts/train_reranker.py
 
 bench: setup
 	$(PY) scripts/bench_query.py

@@ -102,6 +102,7 @@ class Retriever:
         self.fusion = fusion
         self._embedder = embedder
         self._lock = threading.Lock()
+        self._concurrent = bool(getattr(getattr(embedder, "_encoder", None), "concurrent", False))
         self._by_id = {row: i for i, row in enumerate(generation.row_ids())}
         # Read-only: the ingest writes the rows. A parser that needs no tokenizer stands in for
         # llama-index's default transformations, whose tiktoken load costs a fresh process 0.4 s.
@@ -117,6 +118,7 @@ class Retriever:
         n = len(self.chunks)
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         self._heading_terms = [set(analyze(c.section)) for c in self.chunks]
+        self._record_positions = [i for i, c in enumerate(self.chunks) if c.kind == "participant"]
         self._text_vocabulary = {t for c, terms in zip(self.chunks, self._chunk_terms) if c.kind == "text" for t in terms}
         self._sentences_of: dict[int, list[int]] = {}
         self._sentence_terms: list[set[str]] = []  # each sentence's terms with its heading's, analysed once
@@ -126,7 +128,9 @@ class Retriever:
             self._sentence_terms.append(set(analyze(self.chunks[pos].text[start:end])) | self._heading_terms[pos])
 
     def embed_query(self, text: str) -> np.ndarray:
-        with self._lock:  # one encoder, many UI threads
+        if self._concurrent:  # ONNX Runtime: calls from many UI threads run side by side, without the GIL
+            return np.asarray(self._embedder.get_query_embedding(text), dtype=np.float32)
+        with self._lock:  # the PyTorch fallback: one caller at a time
             return np.asarray(self._embedder.get_query_embedding(text), dtype=np.float32)
 
     def search(self, text: str, vector: np.ndarray, *, kinds: tuple[str, ...] = ("text",), top: int = 5) -> list[Hit]:
@@ -162,6 +166,18 @@ class Retriever:
         ]
         hits.sort(key=lambda h: -h.score)
         return hits[:top]
+
+    def records(self, text: str, vector: np.ndarray, top: int) -> list[Hit]:
+        """The participant records nearest the question: every record's cosine (they are few and their
+        vectors are in memory) plus its keyword score, each min-max normalised as in ``search``."""
+        positions = self._record_positions
+        if not positions or top <= 0:
+            return []
+        dense = self.gen.chunk_vectors[positions] @ vector
+        keyword = self.gen.keyword.scores(text)[positions] if self.gen.keyword is not None else np.zeros(len(positions))
+        fused = (dense - dense.min()) / max(float(dense.max() - dense.min()), 1e-9) + keyword / max(float(keyword.max()), 1e-9)
+        order = np.argsort(-fused, kind="stable")[:top]
+        return [Hit(positions[i], float(fused[i]), float(dense[i])) for i in order]
 
     def coverage(self, terms: list[str], have: set[str], related: dict[str, frozenset[str]] | None = None) -> float:
         """The idf-weighted share of question terms present in ``have`` (compounds count:

@@ -1,10 +1,12 @@
-"""The assistant: load the index and the model once, then answer questions.
+"""The assistant: load the index and the models once, then answer questions.
 
-``Assistant.ask(question, history)`` splits a multi-part question into its parts,
-routes each to the participant records (people in roles) or to hybrid retrieval over
-the material (everything else), lets the fitted models (:mod:`assistant.decide`) pick
-the answering sentence and decide whether to answer, and returns an :class:`Answer`
-with verified citations and a confidence, or an honest abstention.
+``Assistant.ask(question, history)`` is a pipeline: understand the question (:mod:`assistant.query`:
+parts, follow-ups, yes/no), answer from the participant records when it is about people in roles
+(:mod:`assistant.people`), else gather candidates (hybrid passage search, their sentences, the nearest
+records: :meth:`Assistant.gather` → :class:`Pool`), rerank them with the trained cross-encoder
+(:mod:`assistant.reranker`), decide from its calibrated score whether and how surely to answer
+(:mod:`assistant.rank` → :class:`Ranking`), and compose an :class:`Answer` with verified citations
+(:mod:`assistant.answer`), or an honest abstention.
 """
 from __future__ import annotations
 
@@ -27,7 +29,18 @@ from assistant.models import Answer, Evidence, Turn
 from assistant.people import People, PeopleResult
 from assistant.query import Query, normalise, parse, proper_names, split_parts
 from assistant.retrieve import Candidate, Hit, Retriever
-from assistant.tuning import QUERY_THREADS, SECOND_SENTENCE_SHARE, SENTENCE_PASSAGES
+from assistant.rank import Calibration, record_sentence, reranked, reranker_text
+from assistant.reranker import Reranker, candidate_text
+from assistant.tuning import (
+    NORWEGIAN_FOR_GUARD,
+    QUERY_THREADS,
+    RERANK_PASSAGES,
+    RERANK_POOL,
+    RECORD_LEAD,
+    RERANK_RECORDS,
+    RERANK_THREADS,
+    SECOND_SENTENCE_SHARE,
+)
 from ingest.chunking import last_heading
 from ingest.keyword import analyze
 from ingest.participants import Participant
@@ -36,6 +49,19 @@ from ingest.settings import Settings
 log = logging.getLogger(__name__)
 
 FOLLOWUP_OPENERS = ("og ", "hva med ", "enn ", "hvem andre", "også ", "samme ")
+
+
+@dataclass(frozen=True)
+class Pool:
+    """What the first stage gathered for a question: passages, candidate sentences and records
+    (pre-ordered by the feature model, ``probability`` = its estimate), and the question's terms."""
+
+    question: str
+    hits: list[Hit]
+    candidates: list[Candidate]
+    terms: list[str]
+    unknown: float  # share of the asked-about terms the material never uses
+    norwegian: float  # share of the question's words a Norwegian dictionary knows
 
 
 @dataclass(frozen=True)
@@ -48,6 +74,7 @@ class Ranking:
     terms: list[str]
     confidence: str | None = None  # «høy», «middels», or None: abstain
     unknown: float = 0.0  # share of the asked-about terms the material never uses (decide.Decision.confidence)
+    probability: float = 0.0  # that the best candidate answers (calibrated)
 
     @property
     def best(self) -> Candidate | None:
@@ -57,7 +84,10 @@ class Ranking:
 class Assistant:
     """Answers questions over one index; safe to share between threads."""
 
-    def __init__(self, settings: Settings, answerer: Answerer | None = None, decision: Decision | None = None) -> None:
+    def __init__(self, settings: Settings, answerer: Answerer | None = None, decision: Decision | None = None,
+                 *, reranker: Reranker | None | bool = True) -> None:
+        """``reranker``: True loads the built one (a missing or damaged model is an error, never a quiet
+        fall-back); False ranks by the feature model alone, for fitting that model (scripts/fit.py)."""
         from assistant.language import Expander
         from ingest import store
         from ingest.embedding import load_embedder
@@ -85,6 +115,10 @@ class Assistant:
         self.expander = Expander(generation.keyword.vocabulary() if generation.keyword else set(), settings.thesaurus)
         self.decision = decision if decision is not None else _load_decision(settings)
         self.answerer = answerer if answerer is not None else answerer_for(settings)
+        if reranker is True:
+            self.reranker, self.calibration = Reranker(settings.reranker_dir, threads=RERANK_THREADS), Calibration.load()
+        else:
+            self.reranker, self.calibration = (reranker or None), Calibration.load() if reranker else Calibration.neutral()
         self.retriever.embed_query("oppvarming")  # the first encode is slow; pay it at start-up
         self.load_seconds = time.perf_counter() - started
 
@@ -124,31 +158,62 @@ class Assistant:
         return Evidence(question, question, turns, list(dict.fromkeys(passages)), answer,
                         people=all(e.people for e in evidences))
 
-    def ranking(self, question: str) -> Ranking:
-        """Candidate sentences for a standalone question, ranked by the fitted sentence model,
-        with the fitted probability that the best one answers it."""
+    def gather(self, question: str, limit: int | None = RERANK_POOL) -> Pool:
+        """The candidates the reranker reads: every sentence of the RERANK_PASSAGES best passages (hybrid
+        search), the likeliest RERANK_POOL of them by the fitted feature model, and the RERANK_RECORDS
+        participant records nearest the question, each record once."""
         retriever = self.retriever
         vector = retriever.embed_query(question)
         normalised = normalise(question)
-        hits = retriever.search(normalised, vector, top=SENTENCE_PASSAGES)
+        hits = retriever.search(normalised, vector, top=RERANK_PASSAGES)
         terms = content_terms(normalised)
         related = self.expander.related(normalised)
-        candidates = retriever.candidates(hits, vector, terms, related, normalised)
-        if not candidates:
-            return Ranking(question, hits, [], terms)
-        probabilities = self.decision.sentence.probability(np.stack([c.features for c in candidates]))
-        ranked = sorted(
-            (Candidate(c.position, c.start, c.end, c.features, float(p)) for c, p in zip(candidates, probabilities)),
-            key=lambda c: -c.probability,
-        )
-        norwegian = norwegian_share(question)
-        row = answer_row(ranked, norwegian)
-        p = float(self.decision.answer.probability(row[None, :])[0])
-        # What is asked about, not where: names («… i Drammen») are context when there is more.
+        text = self._with_prior(retriever.candidates(hits, vector, terms, related, normalised))[:limit]
+        records = retriever.records(normalised, vector, RERANK_RECORDS)
+        people = {c.position: c for c in self._with_prior(retriever.candidates(records, vector, terms, related, normalised))[::-1]}
         names = {s for n in proper_names(question) for s in analyze(n)}
         asked = [t for t in terms if t not in names] or terms
         unknown = retriever.unknown_share(asked, self.expander.holds, related)
-        return Ranking(question, hits, ranked, terms, self.decision.confidence(p, unknown, norwegian), unknown)
+        return Pool(question, hits, text + [people[h.position] for h in records if h.position in people], terms,
+                    unknown, norwegian_share(question))
+
+    def _with_prior(self, candidates: list[Candidate]) -> list[Candidate]:
+        """The candidates best first by the feature model, its estimate as their probability."""
+        if not candidates:
+            return []
+        prior = self.decision.sentence.probability(np.stack([c.features for c in candidates]))
+        return [Candidate(candidates[i].position, candidates[i].start, candidates[i].end, candidates[i].features, float(prior[i]))
+                for i in np.argsort(-prior, kind="stable")]
+
+    def ranking(self, question: str) -> Ranking:
+        """Candidate sentences for a standalone question, best first by the trained reranker, with the
+        calibrated probability that the best one answers and the confidence it gives."""
+        pool = self.gather(question, RERANK_POOL if self.reranker is not None else None)
+        if not pool.candidates:
+            return Ranking(question, pool.hits, [], pool.terms)
+        if self.reranker is None:  # fitting the feature model (scripts/fit.py): its own order and decision
+            return self._feature_ranking(pool)
+        rerank = self.reranker.scores(question, [reranker_text(c, self.generation.chunks) for c in pool.candidates])
+        ranked = reranked(pool.candidates, self.calibration.combine(rerank, np.array([c.probability for c in pool.candidates])))
+        p = self.calibration.probability([score for _, score in ranked])
+        guarded = pool.norwegian >= NORWEGIAN_FOR_GUARD and pool.unknown >= self.decision.unknown_guard
+        confidence = None if guarded else self.calibration.confidence(p)
+        candidates = [c for c, _ in ranked]
+        # Passages in the order of their best sentence, then the rest of the search's.
+        order = list(dict.fromkeys(c.position for c in candidates if self.generation.chunks[c.position].kind == "text"))
+        by_position = {h.position: h for h in pool.hits}
+        hits = [by_position[pos] for pos in order if pos in by_position] + [h for h in pool.hits if h.position not in order]
+        return Ranking(question, hits, candidates, pool.terms, confidence, pool.unknown, p)
+
+    def _feature_ranking(self, pool: Pool) -> Ranking:
+        text = [c for c in pool.candidates if self.generation.chunks[c.position].kind == "text"]
+        if not text:
+            return Ranking(pool.question, pool.hits, [], pool.terms)
+        ranked = sorted(text, key=lambda c: -c.probability)
+        row = answer_row(ranked, pool.norwegian)
+        p = float(self.decision.answer.probability(row[None, :])[0])
+        return Ranking(pool.question, pool.hits, ranked, pool.terms,
+                       self.decision.confidence(p, pool.unknown, pool.norwegian), pool.unknown, p)
 
     # --- internals ------------------------------------------------------------------
 
@@ -197,6 +262,8 @@ class Assistant:
                 return Evidence(question, standalone, turns, [], answer)
             if query.yes_no:
                 result = self.people.yes_no(query, result)
+            elif not query.count:
+                result = self._standing_out(standalone, result)
             text = compose.render_people(result, self.generation.chunks, cites)
             if not compose.fits(text):
                 cites = compose.Citations(self.generation.chunks)
@@ -218,6 +285,21 @@ class Assistant:
         answer = self._finish(question, text, confidence, cites, started, t0, t1)
         cited = cites.positions()
         return Evidence(question, standalone, turns, cited + [p for p in passages if p not in cited], answer)
+
+    def _standing_out(self, question: str, result: PeopleResult) -> PeopleResult:
+        """A list of people of whom one answers far better than the rest, as the reranker reads the
+        records («Hvem representerte fylket i styringsgruppa?» over the nine members): that one alone.
+        A list whose members answer alike («Hvem satt i styringsgruppa?») stays whole."""
+        lines = result.lines
+        if self.reranker is None or not result.bullet or len(lines) < 2 or any(len(line.records) != 1 for line in lines):
+            return result
+        texts = [candidate_text(r.section, record_sentence({k: v for k, v in r.model_dump().items() if isinstance(v, str) and v}))
+                 for line in lines for r in line.records]
+        scores = self.reranker.scores(question, texts)
+        order = np.argsort(-scores, kind="stable")
+        if scores[order[0]] - scores[order[1]] < RECORD_LEAD:
+            return result
+        return PeopleResult(result.intro, (lines[int(order[0])],), bullet=True)
 
     def _general(self, ranking: Ranking, cites: compose.Citations) -> tuple[str, str | None]:
         best, confidence = ranking.best, ranking.confidence

@@ -10,6 +10,18 @@ RRF_K = 60  # reciprocal rank fusion's constant, for the "rrf" comparison only
 # Passages whose sentences are ranked: the passage holding the answer was among the top 8
 # for every answerable dev question that reaches the text (scripts/fit.py labels).
 SENTENCE_PASSAGES = 8
+# The reranker's pool: every sentence of this many passages, the likeliest RERANK_POOL of them by the
+# feature model, and the RERANK_RECORDS nearest participant records. The reranker costs ~40 ms per
+# candidate on one core (pairs padded to ~100 tokens): 24 + 5 candidates took ~1.2 s per question (dev
+# calibration run), so the query path reads 12 + 5 on RERANK_THREADS threads. Training and calibration
+# mined pools of 24 + 5.
+RERANK_PASSAGES = 20
+RERANK_POOL = 12
+RERANK_RECORDS = 5
+RERANK_THREADS = 2
+# A list of people from the records narrows to one when the reranker scores that record this many
+# logits above the next (odds e^3 = 20 to 1): it answers, the others are only in the same group.
+RECORD_LEAD = 3.0
 
 # One encoder thread per query. On this 2-core machine a query embedding took ~30 ms with
 # one torch thread but 80 ms to nearly a second with two as soon as anything else ran (a

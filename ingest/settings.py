@@ -27,6 +27,10 @@ class Settings(BaseSettings):
         str(DEFAULT_MODEL_DIR),
         description="sentence-transformers model name or path; default is the bundled multilingual-e5-small.",
     )
+    reranker_dir: Path = Field(
+        DATA_DIR / "models" / "reranker",
+        description="The built reranker (int8 ONNX; made by make setup from the shipped adapter).",
+    )
     chroma_host: str | None = Field(None, description="Chroma server host; unset means the embedded store.")
     chroma_port: int = Field(8000, description="Chroma server port.")
     index_name: str | None = Field(

@@ -48,7 +48,7 @@ def main() -> int:
     norm = scorer().norm
     sentence_rows, sentence_labels, questions, groups = [], [], [], []
     for dev in dev_sets:
-        assistant = Assistant(prepare_index(dev, Settings()), decision=Decision.untrained(model_name))
+        assistant = Assistant(prepare_index(dev, Settings()), decision=Decision.untrained(model_name), reranker=False)
         _collect(assistant, dev.questions, norm, sentence_rows, sentence_labels, questions, groups)
 
     # Unweighted: ranking within a question (top-1 on 5-fold grouped CV over dev: 0.64 vs 0.60 balanced).

@@ -194,7 +194,10 @@ def _outlier_projections(src: Path, model_dir: Path) -> list[str]:
     largest = np.zeros(len(downs))
     for text in [prompts.get("passage", "") + t for t in PROBE_PASSAGES]:
         ids = np.array([tokenizer.encode(text).ids], dtype=np.int64)
-        values = session.run([n.input[0] for n in downs], {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        if "segment" in {i.name for i in session.get_inputs()}:  # the reranker's graph: the text as its candidate
+            feed["segment"] = np.where((ids == ids[:, :1]) | (ids == ids[:, -1:]), 0, 2)
+        values = session.run([n.input[0] for n in downs], feed)
         largest = np.maximum(largest, [float(np.abs(v).max()) for v in values])
     limit = OUTLIER_FACTOR * float(np.median(largest))
     return [node.name for node, value in zip(downs, largest) if value > limit]

@@ -1,0 +1,102 @@
+"""The trained reranker: a cross-encoder that reads a question and one candidate sentence (with its
+heading) together and scores how well the sentence answers the question.
+
+It is the bundled e5-small encoder fine-tuned with LoRA (``assistant.reranker.train``); the shipped
+artefact is the adapter and the score head (``assistant/data/reranker/``). ``make setup`` merges them
+into the encoder and exports an int8 ONNX model (``assistant.reranker.build``); this module runs that
+export with ONNX Runtime and the encoder's own ``tokenizer.json``, so a query imports no torch.
+
+The pair format (:func:`pair_texts`) is shared by training and inference: change it and retrain.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ingest.errors import ModelError
+from ingest.settings import DATA_DIR
+
+# The shipped artefact (adapter + head + the training's settings) and where set-up builds the model.
+ARTEFACT_DIR = Path(__file__).resolve().parent.parent / "data" / "reranker"
+MODEL_DIR = DATA_DIR / "models" / "reranker"
+ONNX_FILE = "reranker_int8.onnx"
+MARKER = "build.json"
+
+QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
+# Question and candidate together; candidate sentences with their heading are ~30-60 tokens, a
+# question ~10-20. Longer pairs are cut from the longer side (the tokenizer's "longest_first").
+MAX_TOKENS = 128
+HEADING_LEVELS = 2  # the last two headings of a section path give a sentence its context
+
+
+def candidate_text(section: str, sentence: str) -> str:
+    """A candidate as the reranker reads it: its nearest headings, then the sentence."""
+    headings = [h for h in section.split(" > ") if h][-HEADING_LEVELS:]
+    return f"{' > '.join(headings)}: {sentence.strip()}" if headings else sentence.strip()
+
+
+def pair_texts(question: str, candidate: str) -> tuple[str, str]:
+    return QUERY_PREFIX + question.strip(), PASSAGE_PREFIX + candidate
+
+
+def load_tokenizer(model_dir: Path):
+    """The encoder's tokenizer, set to encode (question, candidate) pairs of at most MAX_TOKENS."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="longest_first")
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def encode_pairs(tokenizer, question: str, candidates: Sequence[str], pad_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token ids, attention mask and segment (1 question, 2 candidate, 0 special or padding) of
+    (question, candidate) pairs, padded to the longest."""
+    query, _ = pair_texts(question, "")
+    encodings = tokenizer.encode_batch([(query, pair_texts(question, c)[1]) for c in candidates])
+    width = max(len(e.ids) for e in encodings)
+    ids = np.full((len(encodings), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(encodings), width), dtype=np.int64)
+    segment = np.zeros((len(encodings), width), dtype=np.int64)
+    for row, e in enumerate(encodings):
+        ids[row, :len(e.ids)] = e.ids
+        mask[row, :len(e.ids)] = 1
+        special = e.special_tokens_mask
+        segment[row, :len(e.ids)] = [0 if special[k] or sid is None else sid + 1 for k, sid in enumerate(e.sequence_ids)]
+    return ids, mask, segment
+
+
+class Reranker:
+    """Scores (question, candidate) pairs with the int8 export; safe to call from several threads
+    (ONNX Runtime sessions are, and release the GIL while they run)."""
+
+    def __init__(self, model_dir: Path = MODEL_DIR, *, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        model_dir = Path(model_dir)
+        onnx_file = model_dir / ONNX_FILE
+        for needed in (onnx_file, model_dir / "tokenizer.json", model_dir / MARKER):
+            if not needed.is_file():
+                raise ModelError(f"the reranker model file {needed} is missing; run 'make setup' to build it")
+        self._tokenizer = load_tokenizer(model_dir)
+        self._pad = int(self._tokenizer.token_to_id("<pad>") or 1)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        try:
+            self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ONNX Runtime raises its own types for a damaged file
+            raise ModelError(f"the reranker model {onnx_file} cannot be read ({' '.join(str(exc).split())[:120]}); "
+                             "run 'make setup' to rebuild it") from None
+        self.info = json.loads((model_dir / MARKER).read_text(encoding="utf-8"))
+
+    def scores(self, question: str, candidates: Sequence[str]) -> np.ndarray:
+        """One logit per candidate: higher means the candidate answers the question."""
+        if not candidates:
+            return np.zeros(0, dtype=np.float32)
+        ids, mask, segment = encode_pairs(self._tokenizer, question, candidates, self._pad)
+        (out,) = self._session.run(["score"], {"input_ids": ids, "attention_mask": mask, "segment": segment})
+        return np.asarray(out, dtype=np.float32).reshape(-1)

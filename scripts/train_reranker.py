@@ -1,0 +1,228 @@
+"""Train the reranker, build it, and calibrate the answer decision on dev (``make train``).
+
+usage: python scripts/train_reranker.py [mine|train|calibrate|all] [--minutes M] [--epochs E]
+
+  mine       index each source of training/splits.yaml (train and dev), gather every question's pool
+             with the assistant's own first stage, label it from the annotations -> data/reranker/*.jsonl
+  train      LoRA + head on the train split's pairs -> assistant/data/reranker/ (adapter, config),
+             then build the int8 model (as make setup does)
+  calibrate  rerank the dev pools with the built model, report sentence top-1 and passage recall, fit
+             the calibration and thresholds -> assistant/data/reranker/calibration.json
+  all        the three in order (the default)
+
+The test split is never read here.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ingest.settings import DATA_DIR  # noqa: E402
+
+WORK = DATA_DIR / "reranker"
+# The plan takes whichever ends first, the epochs or the minutes (the pace of the first steps sets how
+# many fit). Measured on 2 cores: ~1.0-2.2 s per step of 16 pairs of 40-128 tokens.
+DEFAULT_MINUTES = 80.0
+DEFAULT_EPOCHS = 2.0
+PRECISION_FOR_HIGH = 0.9  # «høy»: answers at or above this probability were right this often on dev
+UNANSWERABLE_SHARE = 0.25  # assumed share of unanswerable questions reaching the text (as scripts/fit.py)
+
+
+def _mined_file(name: str) -> Path:
+    return WORK / f"mined-{name}.jsonl"
+
+
+def mine() -> None:
+    from assistant import Assistant, Settings
+    from assistant.evaluation import EvalSet, prepare_index
+    from assistant.reranker.data import load_sources, mine as mine_source
+    from ingest.pipeline import ingest
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    for source in load_sources(["train", "dev"]):
+        started = time.perf_counter()
+        if source.corpus is not None:
+            settings = Settings(corpus_dir=source.corpus, index_dir=WORK / "index" / source.name)
+            ingest(settings, progress=False)
+        else:
+            settings = prepare_index(EvalSet(source.name, "", source.split, source.questions, source.extra), Settings())
+        assistant = Assistant(settings, reranker=False)
+        rows = list(mine_source(assistant, source.questions))
+        with open(_mined_file(source.name), "w", encoding="utf-8") as fh:
+            for m in rows:
+                fh.write(json.dumps({"split": source.split, **asdict(m)}, ensure_ascii=False) + "\n")
+        found = sum(1 for m in rows if m.answerable and (1 in m.labels))
+        answerable = sum(1 for m in rows if m.answerable)
+        print(f"{source.split:5} {source.name:14} {len(rows):5} questions, answer in pool {found}/{answerable} "
+              f"({time.perf_counter() - started:.0f} s)", flush=True)
+
+
+def _load_mined(split: str):
+    from assistant.reranker.data import Mined, load_sources
+
+    out = []
+    for source in load_sources([split]):
+        path = _mined_file(source.name)
+        if not path.is_file():
+            raise SystemExit(f"error: {path} is missing; run 'python scripts/train_reranker.py mine' first")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            row.pop("split")
+            out.append(Mined(**row))
+    return out
+
+
+def train(minutes: float, epochs: float) -> None:
+    import torch
+
+    from assistant.reranker import ARTEFACT_DIR
+    from assistant.reranker.build import ensure_reranker
+    from assistant.reranker.data import pairs
+    from assistant.reranker.model import save_artefact
+    from assistant.reranker.train import Plan, train as fit
+    from ingest.embedmodel import ensure_model
+    from ingest.settings import DEFAULT_MODEL_DIR
+
+    torch.set_num_threads(2)
+    encoder_dir = Path(ensure_model(DEFAULT_MODEL_DIR))
+    examples = pairs(_load_mined("train"))
+    positives = sum(p.label for p in examples)
+    plan = Plan(epochs=epochs, max_seconds=minutes * 60)
+    print(f"training on {len(examples)} pairs ({int(positives)} positive) from "
+          f"{len({p.group for p in examples})} questions: {epochs} epochs or {minutes:.0f} minutes", flush=True)
+
+    recent: list[float] = []
+
+    def report(step: int, total: int, seconds: float, loss: float) -> None:
+        recent.append(loss)
+        if step % 100 == 0 or step == total:
+            print(f"  step {step}/{total}  {seconds / step:.2f} s/step  loss {np.mean(recent[-100:]):.4f}", flush=True)
+
+    started = time.perf_counter()
+    scorer, losses = fit(examples, encoder_dir, plan, report)
+    seconds = time.perf_counter() - started
+    save_artefact(scorer, ARTEFACT_DIR, {
+        "trained": datetime.date.today().isoformat(), "pairs": len(examples), "positives": int(positives),
+        "plan": {**asdict(plan)}, "steps": len(losses), "seconds": round(seconds), "loss_first_100": round(float(np.mean(losses[:100])), 4),
+        "loss_last_100": round(float(np.mean(losses[-100:])), 4),
+    })
+    print(f"trained in {seconds / 60:.1f} min; loss {np.mean(losses[:100]):.3f} -> {np.mean(losses[-100:]):.3f}")
+    ensure_reranker()
+    print("built the int8 reranker")
+
+
+def calibrate() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from assistant.rank import Calibration, calibration_row, logit
+    from assistant.reranker import Reranker
+    from assistant.reranker.build import ensure_reranker
+
+    reranker = Reranker(ensure_reranker())
+    dev = [m for m in _load_mined("dev") if m.texts]
+    scored = [(m, reranker.scores(m.question, m.texts), np.array(m.priors), np.array(m.labels)) for m in dev]
+
+    # The sentence score: the reranker's logit and the feature model's, weighed on dev's candidates.
+    rows = np.concatenate([np.stack([r, logit(p)], axis=1) for m, r, p, y in scored if m.answerable and y.any()])
+    labels = np.concatenate([y for m, r, p, y in scored if m.answerable and y.any()])
+    sentence = LogisticRegression(C=1.0, max_iter=1000).fit(rows, labels)
+    neutral = Calibration.neutral()
+    combined = Calibration(neutral.coef, 0.0, 0.5, 0.0, {}, sentence.coef_[0], float(sentence.intercept_[0]))
+
+    def ranks(scores_of) -> dict[str, float]:
+        top1 = top3 = passage3 = n = 0
+        for m, r, p, y in scored:
+            if not (m.answerable and y.any()):
+                continue
+            order = np.argsort(-scores_of(r, p), kind="stable")
+            n += 1
+            top1 += int(y[order[0]] == 1)
+            top3 += int(y[order[:3]].any())
+            passages = list(dict.fromkeys(m.positions[i] for i in order))
+            gold = {m.positions[i] for i in np.flatnonzero(y)}
+            passage3 += int(bool(gold & set(passages[:3])))
+        return {"sentence_top1": top1 / n, "sentence_top3": top3 / n, "passage_recall3": passage3 / n, "questions": n}
+
+    report = {"feature model": ranks(lambda r, p: p), "reranker": ranks(lambda r, p: r),
+              "combined": ranks(lambda r, p: combined.combine(r, p))}
+    for name, values in report.items():
+        print(f"dev {name:14}: sentence top-1 {values['sentence_top1']:.3f}, top-3 {values['sentence_top3']:.3f}, "
+              f"passage recall@3 {values['passage_recall3']:.3f} ({values['questions']} questions)")
+
+    # The answer decision on the combined scores (questions the records answer first are left out).
+    rows, right, answerable = [], [], []
+    for m, r, p, y in scored:
+        if m.routed_to_records:
+            continue
+        s = combined.combine(r, p)
+        order = np.argsort(-s, kind="stable")
+        rows.append(calibration_row([float(s[i]) for i in order]))
+        right.append(int(m.answerable and y[order[0]] == 1))
+        answerable.append(int(m.answerable))
+    rows, right, answerable = np.array(rows), np.array(right), np.array(answerable)
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(rows, right)
+    p = model.predict_proba(rows)[:, 1]
+    weight = np.where(answerable == 1, (1 - UNANSWERABLE_SHARE) / max(answerable.sum(), 1),
+                      UNANSWERABLE_SHARE / max((1 - answerable).sum(), 1))
+    best, low = -1.0, 0.0
+    for t in np.unique(p):
+        value = float((np.where(p >= t, right, 1 - answerable) * weight).sum())
+        if value > best + 1e-12:
+            best, low = value, float(t)
+    high = float(p.max())
+    for t in np.unique(p[p >= low]):
+        if right[p >= t].mean() >= PRECISION_FOR_HIGH:
+            high = float(t)
+            break
+    from sklearn.metrics import roc_auc_score
+
+    auc = float(roc_auc_score(right, p)) if 0 < right.sum() < len(right) else float("nan")
+    calibration = Calibration(model.coef_[0], float(model.intercept_[0]), high, low, {
+        "fitted_on": sorted({s.name for s in _dev_sources()}),
+        "date": datetime.date.today().isoformat(),
+        "questions": int(len(rows)), "answerable": int(answerable.sum()),
+        "dev": {k: {a: round(b, 4) for a, b in v.items()} for k, v in report.items()},
+        "answer_auc_dev": round(auc, 4), "weighted_accuracy_dev": round(best, 4),
+    }, combined.sentence_coef, combined.sentence_intercept)
+    calibration.save()
+    print(f"calibrated on {len(rows)} dev questions: answer AUC {auc:.3f}; low={low:.3f} high={high:.3f}, "
+          f"weighted accuracy {best:.3f}; sentence weights {np.round(combined.sentence_coef, 3).tolist()}")
+
+
+def _dev_sources():
+    from assistant.reranker.data import load_sources
+
+    return load_sources(["dev"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", nargs="?", default="all", choices=["mine", "train", "calibrate", "all"])
+    parser.add_argument("--minutes", type=float, default=DEFAULT_MINUTES, help="training time budget")
+    parser.add_argument("--epochs", type=float, default=DEFAULT_EPOCHS)
+    parser.add_argument("--splits", type=Path, help="another splits file than training/splits.yaml")
+    args = parser.parse_args()
+    if args.splits:
+        from assistant.reranker import data
+
+        data.SPLITS_FILE = args.splits.resolve()
+    if args.step in ("mine", "all"):
+        mine()
+    if args.step in ("train", "all"):
+        train(args.minutes, args.epochs)
+    if args.step in ("calibrate", "all"):
+        calibrate()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

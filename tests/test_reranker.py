@@ -1,0 +1,126 @@
+"""The trained reranker: training learns, the shipped artefact builds into a model that loads, a
+damaged model or adapter is one clear line naming the file and ``make setup``, rated answers become
+training examples, and the questions a newcomer asks first are answered from the right sentence."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+# A handful of pairs with an obvious rule (the candidate that names what is asked about answers).
+PAIRS = [
+    ("Hvem finansierte prosjektet?", "Økonomi: Prosjektet ble finansiert av fylkeskommunen med 400 000 kroner.", 1.0),
+    ("Hvem finansierte prosjektet?", "Organisering: Styringsgruppa møttes fire ganger i året.", 0.0),
+    ("Når åpnet biblioteket?", "Nyheter: Biblioteket åpnet 3. mars 2023 med 400 besøkende.", 1.0),
+    ("Når åpnet biblioteket?", "Økonomi: Prosjektet ble finansiert av fylkeskommunen med 400 000 kroner.", 0.0),
+    ("Hvem ledet prosjektet?", "Prosjektledelse: Prosjektleder var Kari Nordmann, rådgiver i kulturenheten.", 1.0),
+    ("Hvem ledet prosjektet?", "Nyheter: Biblioteket åpnet 3. mars 2023 med 400 besøkende.", 0.0),
+]
+
+
+def test_a_few_training_steps_lower_the_loss_and_the_result_builds_and_loads(model_dir, tmp_path):
+    """Training on a handful of pairs lowers the loss; the saved adapter builds into an int8 model
+    whose scores put each question's answering candidate first."""
+    import numpy as np
+
+    from assistant.reranker import Reranker
+    from assistant.reranker.build import ensure_reranker
+    from assistant.reranker.model import save_artefact
+    from assistant.reranker.train import Pair, Plan, train
+
+    pairs = [Pair(q, c, y) for q, c, y in PAIRS]
+    scorer, losses = train(pairs, model_dir, Plan(batch=6, max_steps=16, learning_rate=1e-3, head_learning_rate=3e-3, warmup=0.1))
+    assert np.mean(losses[-4:]) < 0.5 * np.mean(losses[:4])  # measured: 0.67 -> 0.16
+    artefact = tmp_path / "artefact"
+    save_artefact(scorer, artefact, {"test": True})
+    built = ensure_reranker(tmp_path / "model", model_dir, artefact)
+    reranker = Reranker(built)
+    for question in dict.fromkeys(q for q, _, _ in PAIRS):
+        candidates = [c for q, c, _ in PAIRS if q == question]
+        scores = reranker.scores(question, candidates)
+        assert int(np.argmax(scores)) == 0, (question, scores)
+
+
+def _ask(index: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "assistant", "ask", "--index", str(index), "--json", *args],
+                          capture_output=True, text=True, env={**os.environ, **env}, cwd=ROOT, timeout=300)
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_a_missing_or_damaged_reranker_model_is_one_line_naming_the_file_and_make_setup(corpus_index, tmp_path, damage):
+    """The assistant never falls back quietly to another ranking: it stops with one line that names
+    the model file and says to run make setup."""
+    from assistant.reranker import MODEL_DIR, ONNX_FILE
+
+    broken = tmp_path / "reranker"
+    shutil.copytree(MODEL_DIR, broken)
+    if damage == "missing":
+        (broken / ONNX_FILE).unlink()
+    else:
+        (broken / ONNX_FILE).write_bytes(b"not an onnx model")
+    done = _ask(corpus_index, {"ASSISTANT_RERANKER_DIR": str(broken)}, "Hvem var prosjektleder?")
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert str(broken / ONNX_FILE) in lines[0] and "make setup" in lines[0]
+
+
+def test_a_damaged_adapter_stops_the_build_with_one_line_naming_it(model_dir, tmp_path):
+    """A corrupt shipped adapter is reported by name with what to do, and no model is installed."""
+    from assistant.reranker import ARTEFACT_DIR
+    from assistant.reranker.build import ensure_reranker
+    from assistant.reranker.model import ADAPTER_FILE
+    from ingest.errors import ModelError
+
+    artefact = tmp_path / "artefact"
+    shutil.copytree(ARTEFACT_DIR, artefact)
+    (artefact / ADAPTER_FILE).write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelError) as caught:
+        ensure_reranker(tmp_path / "model", model_dir, artefact)
+    assert str(artefact / ADAPTER_FILE) in str(caught.value) and "\n" not in str(caught.value)
+    assert not (tmp_path / "model").exists()
+
+
+def test_a_corrected_rating_becomes_a_training_example(assistant, corpus_settings, tmp_path):
+    """An exported rating with `expect` filled in by a person yields a positive pair holding the
+    answer; a rating nobody corrected yields nothing."""
+    from assistant.feedback import FeedbackStore, export_yaml
+    from assistant.reranker import data
+
+    store = FeedbackStore(tmp_path / "ratings.sqlite3")
+    question = "Hvor stor stilling hadde prosjektlederen?"
+    store.add(question, assistant.ask(question), "down", "feil setning")
+    store.add("Hvem var prosjekteier?", assistant.ask("Hvem var prosjekteier?"), "up", "")
+    cases = yaml.safe_load(export_yaml(store.all()))
+    corrected = next(c for c in cases if c["question"] == question)
+    corrected["expect"] = [["50 %"]]
+    exported = tmp_path / "ratings.yaml"
+    exported.write_text(yaml.safe_dump(cases, allow_unicode=True), encoding="utf-8")
+    splits = tmp_path / "splits.yaml"
+    splits.write_text(yaml.safe_dump({"train": [{"feedback": str(exported)}]}), encoding="utf-8")
+
+    (source,) = data.load_sources(["train"], splits)
+    assert [c["question"] for c in source.questions] == [question]
+    pairs = data.pairs(data.mine(assistant, source.questions))
+    positives = [p for p in pairs if p.label == 1.0]
+    assert positives and all("50 %" in p.candidate for p in positives)
+    assert {p.question for p in pairs} == {question}
+
+
+@pytest.mark.parametrize("question, source", [
+    ("Hvem finansierte prosjektet?", "Nasjonalbibliotekets utviklingsmidler"),
+    ("Når startet prosjektet?", "01.06.2021"),
+    ("Hvilke to kommuner samarbeidet?", "Drammen kommune og Indre Østfold kommune"),
+])
+def test_the_reranker_puts_the_sentence_that_states_the_answer_first(assistant, question, source):
+    """For the first questions a newcomer types, the sentence that states the answer is ranked first
+    (before the reranker, a list of participants or the page's table of contents was)."""
+    ranking = assistant.ranking(question)
+    assert source in ranking.best.text(assistant.generation.chunks)
