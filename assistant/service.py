@@ -306,7 +306,9 @@ class Assistant:
         if best is None or confidence is None:
             return compose.ABSTAIN_TEXT, None
         frame = compose.hedge if confidence == "middels" else (lambda t: t)
-        chosen = chosen_sentences(ranking.candidates, confidence)
+        # A record beside a text sentence (or the reverse) reads as two unrelated claims: quote one kind.
+        kind = self.generation.chunks[best.position].kind
+        chosen = chosen_sentences([c for c in ranking.candidates if self.generation.chunks[c.position].kind == kind], confidence)
         text = frame(self._quote(chosen, cites))
         if not compose.fits(text) and len(chosen) > 1:
             cites.reset()  # too long together: the best sentence alone
@@ -324,7 +326,8 @@ class Assistant:
         if ranking.confidence is None:
             return text
         cited = set(cites.positions())
-        for candidate in ranking.candidates[:2]:
+        text_candidates = [c for c in ranking.candidates if self.generation.chunks[c.position].kind == "text"]
+        for candidate in text_candidates[:2]:
             raw = candidate.text(self.generation.chunks).strip()
             if candidate.position in cited or not raw.endswith((".", "!", "?")):
                 continue  # the records' own passage, or a bare list line

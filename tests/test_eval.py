@@ -12,10 +12,11 @@ from assistant.evaluation import load_sets, prepare_index, run, scorer
 
 # Overall accuracy each split must keep: the measured value (README, scripts/evaluate.py)
 # less a margin of a few questions, so a real regression fails and noise does not.
-# Measured 29 Nov 2026 with one-pass (pooled) sentence vectors, the int8 encoder and thresholds
-# tied within half a standard error (scripts/fit.py): dev 102/129, dev-tillegg 45/88,
-# dev-batch3 68/150, test 93/143 (96 before), test-tillegg 49/74 (52 before).
-FLOORS = {"dev": 0.76, "dev-tillegg": 0.48, "dev-batch3": 0.42, "test": 0.62, "test-tillegg": 0.62}
+# Measured 4 Dec 2026 with the trained reranker (scripts/evaluate.py, before the last change that quotes
+# one kind of candidate at a time): dev 106/129, dev-tillegg 53/88, dev-batch3 82/150, dev-dokumenter
+# 262/478, test 98/143, test-tillegg 52/74, test-dokumenter 253/502.
+FLOORS = {"dev": 0.76, "dev-tillegg": 0.54, "dev-batch3": 0.49, "dev-dokumenter": 0.50,
+          "test": 0.63, "test-tillegg": 0.64, "test-dokumenter": 0.45}
 
 SETS = {s.name: s for s in load_sets()}
 REGRESSIONS = [q for q in SETS["dev"].questions if q.get("regression")]
@@ -51,7 +52,7 @@ def test_split_keeps_its_floor(reports, name):
 
 def test_confident_answers_are_trustworthy(reports):
     """On the blind test split, «høy» answers are almost always right and answer almost no
-    unanswerable question, so the confidence tells the reader something (measured: 51 of
+    unanswerable question, so the confidence tells the reader something (measured 4 Dec: 48 of
     57 right, 1 unanswerable)."""
     high = reports["test"].by_confidence()["høy"]
     assert high["right"] / high["n"] >= 0.8 and high["unanswerable"] <= 3
