@@ -25,10 +25,16 @@ PAIRS = [
 ]
 
 
-def test_a_few_training_steps_lower_the_loss_and_the_result_builds_and_loads(model_dir, tmp_path):
+def test_a_few_training_steps_lower_the_loss_and_the_result_builds_and_loads(model_dir, tmp_path, monkeypatch):
     """Training on a handful of pairs lowers the loss; the saved adapter builds into an int8 model
     whose scores put each question's answering candidate first."""
     import numpy as np
+
+    from assistant.reranker import build
+
+    # 16 steps at a high rate give extreme logits that int8 moves by ~1; the shipped model's drift
+    # (0.05) is held to build.MAX_SCORE_DRIFT at every make setup.
+    monkeypatch.setattr(build, "MAX_SCORE_DRIFT", 2.0)
 
     from assistant.reranker import Reranker
     from assistant.reranker.build import ensure_reranker
