@@ -369,7 +369,8 @@ def launch(app: gr.Blocks, settings: Settings, **kwargs):
     )
     chat_api = getattr(app, "chat_api", None)
     if chat_api is not None:  # routes given to the app Gradio creates, ahead of its own
-        options["app_kwargs"] = {"routes": [chat_api.mount()]}
+        # Merged, not replaced: app_kwargs already carries the bokmål middleware (ui/i18n.py).
+        options["app_kwargs"] = {**options.get("app_kwargs", {}), "routes": [chat_api.mount()]}
     options.update(kwargs)
     app.queue(default_concurrency_limit=CONCURRENCY)
     return app.launch(**options)
