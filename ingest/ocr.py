@@ -10,23 +10,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from ingest.errors import CorpusError
+from ingest.settings import Settings
 
 LANGUAGE = "nor"
 INSTALL = "apt-get install tesseract-ocr tesseract-ocr-nor (make setup does it)"
-
-
-class OcrSettings(BaseSettings):
-    """ASSISTANT_OCR_MAX_PAGES and ASSISTANT_OCR_CACHE_DIR."""
-
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_OCR_", extra="ignore")
-
-    # OCR takes a few seconds a page on one core (README «Skannede PDF-er»): 200 pages is ~10 minutes.
-    max_pages: int = Field(200, ge=1, description="Most scanned pages one PDF may have.")
-    cache_dir: Path = Field(Path(__file__).resolve().parent.parent / "data" / "ocr-cache")
 
 
 class OcrUnavailable(CorpusError):
@@ -44,20 +32,19 @@ def available() -> bool:
         return False
 
 
-def ocr_pages(path: Path, pages: dict[int, object]) -> dict[int, str]:
+def ocr_pages(path: Path, pages: dict[int, object], settings: Settings) -> dict[int, str]:
     """The text of each scanned page (number -> pypdf page), read from the cache or by Tesseract,
-    with progress per page on stderr."""
+    with progress per page on stderr; ``settings`` give the page limit and the cache folder."""
     import pytesseract
 
     if not available():
         raise OcrUnavailable(f"{path}: {len(pages)} scanned page(s) without a text layer need OCR, but Tesseract with "
                              f"Norwegian is not installed; install it with {INSTALL}")
-    settings = OcrSettings()
-    if len(pages) > settings.max_pages:
-        raise CorpusError(f"{path}: {len(pages)} scanned pages need OCR, more than the limit of {settings.max_pages}; "
+    if len(pages) > settings.ocr_max_pages:
+        raise CorpusError(f"{path}: {len(pages)} scanned pages need OCR, more than the limit of {settings.ocr_max_pages}; "
                           "set ASSISTANT_OCR_MAX_PAGES higher to read it (a few seconds per page) or split the PDF")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    cache = settings.cache_dir / f"{digest}.json"
+    cache = settings.ocr_cache_dir / f"{digest}.json"
     try:
         known = {int(k): v for k, v in json.loads(cache.read_text()).items()}
     except (OSError, ValueError):
@@ -68,7 +55,7 @@ def ocr_pages(path: Path, pages: dict[int, object]) -> dict[int, str]:
         image = _page_image(pages[number])
         known[number] = pytesseract.image_to_string(image, lang=LANGUAGE) if image is not None else ""
     if todo:
-        settings.cache_dir.mkdir(parents=True, exist_ok=True)
+        settings.ocr_cache_dir.mkdir(parents=True, exist_ok=True)
         partial = cache.with_suffix(".part")
         partial.write_text(json.dumps(known, ensure_ascii=False))
         partial.replace(cache)

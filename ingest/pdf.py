@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import CorpusError
+from ingest.settings import Settings
 
 # A heading is set at least this much larger than the body text (the size most characters
 # have): Word's default Heading 3 is 12 pt over 11 pt text, as are the smallest headings of
@@ -54,9 +55,10 @@ class _Page:
     headings: dict[str, int]  # a heading line's text -> its level (1 = largest font)
 
 
-def read_pdf(path: Path) -> PdfText:
-    """The PDF's title (from its metadata) and its text blocks in reading order; raise
-    CorpusError with one line for a damaged, encrypted or scanned (text-less) PDF."""
+def read_pdf(path: Path, settings: Settings) -> PdfText:
+    """The PDF's title (from its metadata) and its text blocks in reading order, scanned pages
+    read by OCR as ``settings`` say; raise CorpusError with one line for a damaged or encrypted
+    PDF, or one with no text even by OCR."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PyPdfError
 
@@ -69,7 +71,7 @@ def read_pdf(path: Path) -> PdfText:
         pages = _read_pages(reader)
         scanned = {page.number: reader.pages[page.number - 1] for page in pages if not any(l.strip() for l in page.lines)}
         if scanned:
-            pages = _with_ocr(path, pages, scanned)
+            pages = _with_ocr(path, pages, scanned, settings)
     except CorpusError:
         raise
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
@@ -79,13 +81,13 @@ def read_pdf(path: Path) -> PdfText:
     return PdfText(title=(title or "").strip() or None, blocks=_blocks(_drop_running_lines(pages)))
 
 
-def _with_ocr(path: Path, pages: list[_Page], scanned: dict) -> list[_Page]:
+def _with_ocr(path: Path, pages: list[_Page], scanned: dict, settings: Settings) -> list[_Page]:
     """Pages without a text layer read by OCR (ingest.ocr); a PDF that also has text pages keeps
     them when no OCR engine is installed."""
     from ingest.ocr import OcrUnavailable, ocr_pages
 
     try:
-        texts = ocr_pages(path, scanned)
+        texts = ocr_pages(path, scanned, settings)
     except OcrUnavailable:
         if len(scanned) == len(pages):
             raise

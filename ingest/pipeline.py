@@ -207,7 +207,7 @@ def _update(settings: Settings, progress: bool | Progress, skip_unreadable: bool
                 n_sections += n_file_sections
                 entries[source.name] = FileEntry(source.sha256, "document", len(found), n_file_sections)
             else:
-                sections = read_sections(source)
+                sections = read_sections(source, settings)
                 found = chunk_sections(sections, model.token_ids)
                 n_docs += 1
                 n_sections += len(sections)

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
 
     feedback_db: Path = Field(DATA_DIR / "feedback.sqlite3", description="SQLite file for the users' answer ratings.")
 
+    # OCR takes a few seconds a page on one core (README «Skannede PDF-er»): 200 pages is ~10 minutes.
+    ocr_max_pages: int = Field(200, ge=1, description="Most scanned pages one PDF may have (ingest/ocr.py).")
+    ocr_cache_dir: Path = Field(DATA_DIR / "ocr-cache", description="OCR text of scanned PDFs, by the file's hash.")
+
     @property
     def uses_default_model(self) -> bool:
         return Path(self.embed_model) == DEFAULT_MODEL_DIR

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ingest.errors import CorpusError
 from ingest.participants import ParticipantFile, load_participants
+from ingest.settings import Settings
 from ingest.sheets import SHEET_SUFFIXES, Workbook, read_workbook
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
@@ -78,11 +79,13 @@ def read_sheets(source: SourceFile) -> Workbook:
     return read_workbook(source.path, source.name)
 
 
-def read_sections(source: SourceFile) -> list[Section]:
+def read_sections(source: SourceFile, settings: Settings | None = None) -> list[Section]:
     """Turn one document into its sections; raise CorpusError naming the file on bad input.
-    (A spreadsheet's sections are its table rows; its participant records come from read_sheets.)"""
+    (A spreadsheet's sections are its table rows; its participant records come from read_sheets.)
+    Only a scanned PDF uses ``settings`` (ingest.ocr); without them they are read from the
+    environment, for a script or test that reads one file."""
     if source.path.suffix.lower() == ".pdf":
-        return _pdf_sections(source)
+        return _pdf_sections(source, settings if settings is not None else Settings())
     if source.path.suffix.lower() in SHEET_SUFFIXES:
         return read_sheets(source).sections
     if source.path.suffix.lower() == ".pptx":
@@ -165,12 +168,12 @@ def page_label(page: int) -> str:
     return f"side {page}"
 
 
-def _pdf_sections(source: SourceFile) -> list[Section]:
+def _pdf_sections(source: SourceFile, settings: Settings) -> list[Section]:
     """One section per page (and per heading on it): the path ends in «side N» so a
     citation names the page, under the headings the PDF's font sizes show."""
     from ingest.pdf import read_pdf
 
-    pdf = read_pdf(source.path)
+    pdf = read_pdf(source.path, settings)
     title = _clean_heading(pdf.title or Path(source.name).stem)
     sections: list[Section] = []
     for block in pdf.blocks:

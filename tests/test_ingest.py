@@ -485,7 +485,8 @@ def test_only_changed_documents_are_read_again(mini_corpus, tmp_path, model_dir,
     before = {c.id: c for c in load_current(tmp_path / "index")[1].chunks if c.document == "rapport.md"}
     parsed = []
     real = pipeline.read_sections
-    monkeypatch.setattr(pipeline, "read_sections", lambda source: parsed.append(source.name) or real(source))
+    monkeypatch.setattr(pipeline, "read_sections",
+                        lambda source, settings: parsed.append(source.name) or real(source, settings))
     (mini_corpus / "ekstra.md").write_text("# Ekstra\n\nEt vedlegg om Sørby bibliotek.\n")
     summary = ingest(settings, progress=False)
     after = {c.id: c for c in load_current(tmp_path / "index")[1].chunks if c.document == "rapport.md"}

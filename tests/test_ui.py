@@ -297,6 +297,8 @@ def test_python_m_ui_serves_even_without_an_index(tmp_path):
         ({}, 1, "error: cannot listen on 127.0.0.1:{port} (the port is in use)"),
         ({"ASSISTANT_PORT": "abc"}, 2, "error: setting ASSISTANT_PORT: Input should be a valid integer"),
         ({"ASSISTANT_PORT": "70000"}, 2, "error: setting ASSISTANT_PORT: 70000 is not a port number"),
+        ({"ASSISTANT_OCR_MAX_PAGES": "0"}, 2,
+         "error: setting ASSISTANT_OCR_MAX_PAGES: Input should be greater than or equal to 1"),
         ({"ASSISTANT_AUTH_USER": "bibliotek"}, 2, "error: set both ASSISTANT_AUTH_USER and ASSISTANT_AUTH_PASSWORD"),
     ],
 )

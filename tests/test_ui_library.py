@@ -141,15 +141,15 @@ def test_a_scanned_pdf_is_checked_with_ocr(tesseract, tmp_path, monkeypatch):
         pytest.skip("Tesseract with Norwegian is not installed (make setup)")
     if not tesseract:
         monkeypatch.setattr(ingest.ocr, "available", lambda: False)
-    monkeypatch.setenv("ASSISTANT_OCR_CACHE_DIR", str(tmp_path / "ocr-cache"))
+    settings = make_settings(tmp_path, tmp_path / "index", ocr_cache_dir=tmp_path / "ocr-cache")
     scan = tmp_path / "referat.pdf"
     render_scan(scan, [SENTENCES[:2]])
 
     if tesseract:
-        assert () == library.check_file(scan, "referat.pdf", tmp_path)
+        assert () == library.check_file(scan, "referat.pdf", settings)
     else:
         with pytest.raises(library.Refused) as refused:
-            library.check_file(scan, "referat.pdf", tmp_path)
+            library.check_file(scan, "referat.pdf", settings)
         assert ("«referat.pdf» er en skannet PDF uten tekstlag, og tekstgjenkjenning (Tesseract med norsk) er ikke "
                 "installert her; den som drifter assistenten kan installere den med apt-get install tesseract-ocr "
                 "tesseract-ocr-nor (make setup gjør det).") == str(refused.value)

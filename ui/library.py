@@ -123,11 +123,13 @@ def safe_name(client_name: str) -> str:
 # --- checking one file --------------------------------------------------------------------------
 
 
-def check_file(path: Path, name: str, corpus_dir: Path) -> tuple[str, ...]:
+def check_file(path: Path, name: str, settings: Settings) -> tuple[str, ...]:
     """Raise :class:`Refused` with a Norwegian sentence if ``path`` (to be stored as
-    ``name``) would not be accepted by ``python -m ingest``; reads it with the same readers.
+    ``name`` in ``settings.corpus_dir``) would not be accepted by ``python -m ingest`` with
+    these settings; reads it with the same readers.
     Returns notes (Norwegian) the user should see with an accepted file: a CSV read in a
     legacy encoding."""
+    corpus_dir = Path(settings.corpus_dir)
     suffix = PurePosixPath(name).suffix.lower()
     if suffix not in SUPPORTED:
         raise Refused(f"«{name}»: filtypen «{suffix}» støttes ikke. Last opp {ACCEPTED}.")
@@ -164,7 +166,7 @@ def check_file(path: Path, name: str, corpus_dir: Path) -> tuple[str, ...]:
         if suffix in SHEET_SUFFIXES:
             return _check_sheet(source, corpus_dir)
         try:
-            sections = read_sections(source)
+            sections = read_sections(source, settings)
         except OcrUnavailable:
             raise Refused(f"«{name}» er en skannet PDF uten tekstlag, og tekstgjenkjenning (Tesseract med norsk) er ikke "
                           "installert her; den som drifter assistenten kan installere den med apt-get install "
@@ -177,7 +179,7 @@ def check_file(path: Path, name: str, corpus_dir: Path) -> tuple[str, ...]:
         if sections:
             return ()
         if suffix == ".pdf":
-            raise Refused(_pdf_problem(staged, name))
+            raise Refused(_pdf_problem(staged, name, settings.ocr_max_pages))
         if suffix in READ_AS:
             raise Refused(f"{READ_AS[suffix]} «{name}» kan ikke leses; er fila skadet? Den kan også være uten tekst.")
         raise Refused(f"«{name}» har ingen tekst.")
@@ -193,13 +195,12 @@ def _check_text(path: Path, name: str) -> None:
         raise Refused(f"«{name}» er ikke lagret som UTF-8. Lagre fila med tegnkoding UTF-8 og prøv igjen.") from None
 
 
-def _pdf_problem(path: Path, name: str) -> str:
-    """Why the PDF at ``path`` could not be read, in Norwegian. The reader's error does not say
-    which kind it is, so the file is looked at again: only on this failure path."""
+def _pdf_problem(path: Path, name: str, limit: int) -> str:
+    """Why the PDF at ``path`` could not be read, in Norwegian; ``limit`` is the most scanned pages
+    OCR reads. The reader's error does not say which kind it is, so the file is looked at again:
+    only on this failure path."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
-
-    from ingest.ocr import OcrSettings
 
     try:
         reader = PdfReader(path)
@@ -210,7 +211,6 @@ def _pdf_problem(path: Path, name: str) -> str:
                 opened = False
             if not opened:
                 return f"PDF-en «{name}» er passordbeskyttet. Lagre en kopi uten passord og last opp den."
-        limit = OcrSettings().max_pages
         if len(reader.pages) > limit:
             scanned = sum(1 for page in reader.pages if not (page.extract_text() or "").strip())
             if scanned > limit:
@@ -342,7 +342,7 @@ def add_files(live: LiveAssistant, uploads: list[tuple[Path, str]],
             name = str(client_name)
             try:
                 name = safe_name(client_name)
-                notes[i] = check_file(Path(path), name, corpus_dir)
+                notes[i] = check_file(Path(path), name, live.settings)
                 target = corpus_dir / name
                 if target.exists():
                     if _sha256(target) != _sha256(Path(path)):
