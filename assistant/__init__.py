@@ -18,7 +18,7 @@ from assistant.errors import (
 )
 from assistant.models import Answer, Citation, Turn
 from assistant.service import Assistant
-from ingest.settings import Settings
+from ingest import Settings
 
 __all__ = [
     "Assistant", "Answer", "Citation", "Turn", "Settings",

@@ -10,9 +10,7 @@ from assistant import lexicon
 from assistant.models import Answer, Citation
 from assistant.people import PeopleResult
 from assistant.tuning import ANSWER_CHARS, MAX_CITED_CHARS, SHORTENED_CHARS
-from ingest.chunking import Chunk, last_heading
-from ingest.keyword import fold
-from ingest.participants import Participant
+from ingest import Chunk, Participant, fold, last_heading
 
 ABSTAIN_TEXT = "Jeg finner ikke svar på dette i prosjektmaterialet."
 NO_MATCH_PEOPLE = (

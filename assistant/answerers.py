@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from assistant.models import Answer, Evidence
-from ingest.chunking import Chunk
-from ingest.settings import Settings
+from ingest import Chunk, Settings
 
 
 class Answerer(Protocol):

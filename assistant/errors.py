@@ -2,7 +2,7 @@
 UI translate them in one place (one line, no traceback)."""
 from __future__ import annotations
 
-from ingest.errors import AssistantError, IndexMissing, IndexUnusable, ModelError, StoreUnavailable
+from ingest import AssistantError, IndexMissing, IndexUnusable, ModelError, StoreUnavailable
 
 __all__ = ["AssistantError", "IndexMissing", "IndexUnusable", "ModelError", "StoreUnavailable", "EmptyQuestion", "QuestionTooLong", "BadHistory", "LLMConfigError",
            "BadFeedback", "FeedbackUnavailable"]

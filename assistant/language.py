@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.tuning import MIN_HEAD
-from ingest.keyword import analyze
+from ingest import analyze
 
 LEMMA_LANGS = ("nb", "nn")
 

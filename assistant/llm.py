@@ -30,10 +30,7 @@ from assistant.tuning import (
     TEMPERATURE,
     UNDECIDED_WORDS,
 )
-from ingest.chunking import Chunk
-from ingest.keyword import fold
-from ingest.settings import Settings
-from ingest.sources import project_name
+from ingest import Chunk, Settings, fold, project_name
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,7 @@ from pydantic import Field
 from assistant.errors import AssistantError
 from assistant.models import Turn
 from assistant.service import Assistant
-from ingest.keyword import fold
-from ingest.participants import Participant, month_index
+from ingest import Participant, fold, month_index
 
 NAME = "prosjektassistent"
 HTTP_HOST = "127.0.0.1"  # the HTTP transport has no authentication: this machine only

@@ -11,8 +11,7 @@ from functools import lru_cache
 
 from assistant import lexicon
 from assistant.query import Query, has_phrase, stem_match, stem_quality
-from ingest.keyword import analyze, fold, stopwords
-from ingest.participants import Participant, Period, month_index
+from ingest import Participant, Period, analyze, fold, month_index, stopwords
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.models import Turn
-from ingest.chunking import Chunk
+from ingest import Chunk
 
 SYSTEM = """Du er en forskningsassistent for {project}. \
 Du svarer på spørsmål ut fra nummererte utdrag fra prosjektmaterialet.

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant import lexicon
-from ingest.keyword import analyze, fold
+from ingest import analyze, fold
 
 _YEAR = r"((?:19|20)\d{2})"
 

@@ -16,8 +16,7 @@ import numpy as np
 
 from assistant.reranker import ARTEFACT_DIR, candidate_text
 from assistant.retrieve import Candidate
-from ingest.chunking import Chunk
-from ingest.errors import ModelError
+from ingest import Chunk, ModelError
 
 CALIBRATION_FILE = ARTEFACT_DIR / "calibration.json"
 # A candidate's score joins the reranker's logit and the feature model's (the first stage's estimate,

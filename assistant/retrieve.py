@@ -20,9 +20,7 @@ from assistant import lexicon
 from assistant.decide import SENTENCE_FEATURES, log_chars
 from assistant.query import has_phrase, stem_quality
 from assistant.tuning import DENSE_TOP, KEYWORD_TOP, MIN_HEAD, RRF_K
-from ingest.chunking import Chunk, last_heading
-from ingest.index import Generation
-from ingest.keyword import analyze, fold
+from ingest import Chunk, Index, analyze, fold, last_heading
 
 
 @dataclass(frozen=True)
@@ -91,12 +89,12 @@ def has_type(sentence: str, kind: str | None) -> bool:
 class Retriever:
     """Retrieval over one loaded index generation and its Chroma collection."""
 
-    def __init__(self, generation: Generation, collection, embedder, fusion: str = "convex") -> None:
+    def __init__(self, index: Index, embedder, fusion: str = "convex") -> None:
         from llama_index.core import VectorStoreIndex
         from llama_index.core.node_parser import MarkdownNodeParser
 
-        from ingest import store
-
+        generation = index.generation
+        self._reaching = index.reaching
         self.gen = generation
         self.chunks = generation.chunks
         self.fusion = fusion
@@ -107,12 +105,10 @@ class Retriever:
         # Read-only: the ingest writes the rows. A parser that needs no tokenizer stands in for
         # llama-index's default transformations, whose tiktoken load costs a fresh process 0.4 s.
         self._index = VectorStoreIndex.from_vector_store(
-            store.vector_store(collection), embed_model=embedder, transformations=[MarkdownNodeParser()]
+            index.vector_store(), embed_model=embedder, transformations=[MarkdownNodeParser()]
         )
         # The collection may also hold rows of an ingest in progress; retrieve this generation's only.
-        self._dense = self._index.as_retriever(
-            similarity_top_k=min(DENSE_TOP, len(self.chunks)), filters=store.live_filter(sorted(set(generation.doc_keys.values())))
-        )
+        self._dense = self._index.as_retriever(similarity_top_k=min(DENSE_TOP, len(self.chunks)), filters=index.live_filter())
         self._chunk_terms = [set(analyze(c.embed_text)) for c in self.chunks]
         df = Counter(t for terms in self._chunk_terms for t in terms)
         n = len(self.chunks)
@@ -137,9 +133,7 @@ class Retriever:
         """Chunks ranked by fused dense and keyword evidence."""
         from llama_index.core.schema import QueryBundle
 
-        from ingest import store
-
-        with store.reaching():  # a Chroma server that went away: a clear error, not a traceback
+        with self._reaching():  # a Chroma server that went away: a clear error, not a traceback
             dense_nodes = self._dense.retrieve(QueryBundle(query_str=text, embedding=vector.tolist()))
         dense = [(self._by_id[n.node.node_id], float(n.score or 0.0)) for n in dense_nodes if n.node.node_id in self._by_id]
         keyword = self.gen.keyword.scores(text) if self.gen.keyword is not None else np.zeros(len(self.chunks))

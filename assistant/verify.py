@@ -13,8 +13,7 @@ from functools import lru_cache
 
 from assistant import lexicon
 from assistant.tuning import MIN_COMPOUND, MIN_SUPPORT
-from ingest.chunking import Chunk, split_sentences
-from ingest.keyword import analyze, fold
+from ingest import Chunk, analyze, fold, split_sentences
 
 _MARKER_LIST = re.compile(r"[\[【]\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*[\]】]")
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -50,7 +49,7 @@ ENGLISH = frozenset(
 
 @lru_cache(maxsize=1)
 def _norwegian() -> frozenset[str]:
-    from ingest.keyword import stopwords
+    from ingest import stopwords
 
     return frozenset(w for w in stopwords() if w not in ENGLISH and w not in {"i", "at", "for", "man", "over", "so", "no", "her"})
 

@@ -195,3 +195,60 @@ def remove_stale_generations(index_dir: Path, keep: str) -> None:
     for folder in index_dir.glob("gen-*"):
         if folder.name != f"gen-{keep}":
             shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class Index:
+    """The index as the query side reads it: the generation in use (chunks, vectors, keyword index,
+    participant records), its Chroma collection, and the embedder its vectors were made with."""
+
+    manifest: Manifest
+    generation: Generation
+    collection: object  # a chromadb Collection
+
+    @classmethod
+    def open(cls, settings) -> "Index":
+        """The current generation of ``settings.index_dir`` (or of the Chroma server when
+        ``settings.chroma_host`` is set); IndexMissing / IndexUnusable when there is none to use."""
+        from ingest import store
+
+        index_dir = Path(settings.index_dir)
+        if settings.chroma_host:  # the server holds the whole index; no local folder needed
+            from ingest import remote
+
+            manifest, generation = remote.load_current(settings)
+        else:
+            manifest, generation = load_current(index_dir)
+        if manifest.embed_model != settings.embed_model:
+            raise IndexUnusable(
+                f"the index in {index_dir} was built with the model '{manifest.embed_model}', "
+                f"not '{settings.embed_model}'; run 'python -m ingest' again"
+            )
+        return cls(manifest, generation, store.open_collection(store.connect(settings, index_dir), manifest.collection))
+
+    def vector_store(self):
+        """The collection as a llama-index vector store, for dense retrieval."""
+        from ingest import store
+
+        return store.vector_store(self.collection)
+
+    def live_filter(self):
+        """A llama-index filter that keeps retrieval to this generation's document versions (the
+        collection may also hold the rows of an ingest in progress)."""
+        from ingest import store
+
+        return store.live_filter(sorted(set(self.generation.doc_keys.values())))
+
+    @staticmethod
+    def reaching():
+        """A context in which a Chroma server that went away raises StoreUnavailable, not a traceback."""
+        from ingest import store
+
+        return store.reaching()
+
+    @staticmethod
+    def embedder(settings, *, threads: int | None = None):
+        """The question encoder: the model the index was built with (llama-index BaseEmbedding)."""
+        from ingest.embedding import load_embedder
+
+        return load_embedder(settings, threads=threads)

@@ -40,7 +40,7 @@ def main() -> int:
     from assistant.decide import ANSWER_FEATURES, SENTENCE_FEATURES, Decision
     from assistant.evaluation import EVAL_DIR, load_sets, prepare_index, scorer
     from assistant.language import norwegian_share, thesaurus
-    from assistant.service import answer_row, chosen_sentences
+    from assistant.pipeline.decide import answer_row, chosen_sentences
     from ingest.settings import DATA_DIR
 
     dev_sets = [s for s in load_sets() if s.split == "dev"]  # never the test split

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.errors import ModelError
-from ingest.settings import DATA_DIR
+from ingest import DATA_DIR, ModelError
 
 # The shipped artefact (adapter + head + the training's settings) and where set-up builds the model.
 ARTEFACT_DIR = Path(__file__).resolve().parent.parent / "data" / "reranker"

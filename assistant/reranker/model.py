@@ -90,7 +90,7 @@ def load_artefact(encoder_dir: Path, folder: Path) -> Any:
     import torch
     from safetensors.torch import load_file
 
-    from ingest.errors import ModelError
+    from ingest import ModelError
 
     adapter, config = folder / ADAPTER_FILE, folder / CONFIG_FILE
     for needed in (adapter, config):
