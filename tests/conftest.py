@@ -57,6 +57,16 @@ def assistant(corpus_settings):
     return Assistant(corpus_settings)
 
 
+@pytest.fixture(scope="module")
+def corpus_url(assistant, corpus_index):
+    """The real app over the bundled corpus, served on a free loopback port (one server per test
+    module), without a key; yields its URL."""
+    from tests.ui_server import free_port, serve
+
+    with serve(assistant, make_settings(CORPUS, corpus_index, port=free_port())) as url:
+        yield url
+
+
 @pytest.fixture
 def corpus_copy(tmp_path) -> Path:
     """A writable copy of the bundled corpus."""

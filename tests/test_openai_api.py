@@ -31,15 +31,8 @@ CONTRACT = {"question", "answer", "abstained", "citations", "timings_ms"}
 
 
 @pytest.fixture(scope="module")
-def url(assistant, corpus_index):
-    """The real app over the bundled corpus on a free loopback port, without a key."""
-    with serve(assistant, make_settings(CORPUS, corpus_index, port=free_port())) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def client(url):
-    return openai.OpenAI(base_url=f"{url}v1", api_key="ubrukt", max_retries=0, timeout=120)
+def client(corpus_url):
+    return openai.OpenAI(base_url=f"{corpus_url}v1", api_key="ubrukt", max_retries=0, timeout=120)
 
 
 def sources(answer: dict) -> str:
@@ -97,9 +90,9 @@ def test_streaming_sends_chunks_ending_with_the_sources_and_the_answer_object(cl
     assert answer["answer"] + sources(answer) == text
 
 
-def test_the_stream_ends_with_done(url):
+def test_the_stream_ends_with_done(corpus_url):
     """The event stream is standard SSE and its last event is `data: [DONE]`."""
-    with httpx.stream("POST", f"{url}v1/chat/completions", timeout=120,
+    with httpx.stream("POST", f"{corpus_url}v1/chat/completions", timeout=120,
                       json={"model": MODEL, "messages": [{"role": "user", "content": QUESTION}], "stream": True}) as r:
         events = [line for line in r.iter_lines() if line]
 
@@ -232,9 +225,10 @@ def test_bad_requests_get_400_with_a_norwegian_message(client, model, messages, 
         (b'[1, 2]', "forespørselen"),
     ],
 )
-def test_malformed_requests_get_400_never_500(url, body, expected):
+def test_malformed_requests_get_400_never_500(corpus_url, body, expected):
     """Broken JSON or fields of the wrong shape get a 400 in OpenAI's format naming the problem, never a traceback."""
-    response = httpx.post(f"{url}v1/chat/completions", content=body, headers={"Content-Type": "application/json"})
+    response = httpx.post(f"{corpus_url}v1/chat/completions", content=body,
+                          headers={"Content-Type": "application/json"})
 
     assert 400 == response.status_code
     assert expected in error_of(response)["message"]

@@ -26,15 +26,8 @@ OFF_TOPIC = "Hvem er ordfører i Drammen?"
 
 
 @pytest.fixture(scope="module")
-def url(assistant, corpus_index):
-    """The real app over the bundled corpus, served on a free loopback port."""
-    with serve(assistant, make_settings(CORPUS, corpus_index, port=free_port())) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def client(url):
-    return Client(url, verbose=False)
+def client(corpus_url):
+    return Client(corpus_url, verbose=False)
 
 
 # --- rendering (no server) ----------------------------------------------------------------
@@ -226,7 +219,7 @@ def test_api_rejects_bad_input_with_a_clear_message(client, args, expected):
     assert "Traceback" not in str(caught.value)
 
 
-def test_twenty_concurrent_clients_all_get_correct_answers(url):
+def test_twenty_concurrent_clients_all_get_correct_answers(corpus_url):
     """Twenty users asking at once, each with their own connection, all get the right answer and no errors."""
     questions = {"Hvem var prosjektleder?": LEADER, "Hvem var prosjekteier?": "Jørgen Hovde", OFF_TOPIC: None}
     results, errors = {}, []
@@ -234,7 +227,7 @@ def test_twenty_concurrent_clients_all_get_correct_answers(url):
     def ask(i: int) -> None:
         question = list(questions)[i % len(questions)]
         try:
-            results[i] = (question, Client(url, verbose=False).predict(question, api_name="/ask"))
+            results[i] = (question, Client(corpus_url, verbose=False).predict(question, api_name="/ask"))
         except Exception as exc:  # collected, asserted below
             errors.append(repr(exc))
 

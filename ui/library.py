@@ -231,8 +231,7 @@ def _check_sheet(source: SourceFile, corpus_dir: Path) -> tuple[str, ...]:
     except SheetError as exc:
         raise Refused(_sheet_problem(exc, source)) from None
     except CorpusError as exc:
-        detail = str(exc).replace(str(source.path), name)
-        raise Refused(f"Regnearket «{name}» kan ikke brukes (på engelsk: {detail}).") from None
+        raise Refused(f"Regnearket «{name}» kan ikke brukes (på engelsk: {_in_english(exc, source)}).") from None
     except Exception:  # a crafted workbook can trip the parsers in ways they do not map
         log.warning("reading the upload %s failed", name, exc_info=True)
         raise Refused(f"Regnearket «{name}» kan ikke leses; er fila skadet?") from None
@@ -273,8 +272,13 @@ def _sheet_problem(exc: SheetError, source: SourceFile) -> str:
         return f"{where}: sluttdatoen er før startdatoen; rett datoene."
     if exc.problem == "name":
         return f"{where}: navnet mangler. Fyll det inn, eller slett raden."
-    detail = str(exc).replace(str(source.path), name)
-    return f"{where} har en feil (på engelsk: {detail})."
+    return f"{where} har en feil (på engelsk: {_in_english(exc, source)})."
+
+
+def _in_english(exc: CorpusError, source: SourceFile) -> str:
+    """The reader's own (English) message for a finding no Norwegian sentence covers, naming the
+    file as the user does instead of by its staged path."""
+    return str(exc).replace(str(source.path), source.name)
 
 
 def _check_new_ids(people: list[Participant], name: str, corpus_dir: Path) -> None:
@@ -296,8 +300,7 @@ def _participant_problem(exc: ParticipantFileError, source: SourceFile) -> str:
         return f"«{name}» er ikke en deltakerfil: den må ha «kind: participants» og en liste «participants»."
     if exc.problem == "duplicate":
         return f"Deltakerfila «{name}» har id-en «{exc.value}» to ganger; hver post må ha sin egen id."
-    detail = str(exc).replace(str(source.path), name)
-    return f"Deltakerfila «{name}» har en feil (på engelsk: {detail})."
+    return f"Deltakerfila «{name}» har en feil (på engelsk: {_in_english(exc, source)})."
 
 
 def _participant_ids(corpus_dir: Path) -> dict[str, str]:

@@ -143,11 +143,17 @@ class Choice(BaseModel):
     finish_reason: Literal["stop"] = "stop"
 
 
-class ChatCompletion(BaseModel):
+class _Completion(BaseModel):
+    """What a reply and each chunk of a streamed one share; ``object`` says which it is."""
+
     id: str
-    object: Literal["chat.completion"] = "chat.completion"
+    object: str
     created: int
     model: str = MODEL
+
+
+class ChatCompletion(_Completion):
+    object: Literal["chat.completion"] = "chat.completion"
     choices: list[Choice]
     assistant: dict = Field(description="The answer object of the CLI contract.")
 
@@ -163,11 +169,8 @@ class ChunkChoice(BaseModel):
     finish_reason: Literal["stop"] | None = None
 
 
-class ChatCompletionChunk(BaseModel):
-    id: str
+class ChatCompletionChunk(_Completion):
     object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
-    created: int
-    model: str = MODEL
     choices: list[ChunkChoice]
     assistant: dict | None = Field(None, description="On the last chunk: the answer object of the CLI contract.")
 
