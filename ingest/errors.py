@@ -44,3 +44,7 @@ class StoreUnavailable(AssistantError):
 
 class ModelError(AssistantError):
     """The embedding model cannot be loaded."""
+
+
+class SettingsError(AssistantError, ValueError):
+    """An ASSISTANT_* setting has a value it cannot take (the message names the variable)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     # OCR takes a few seconds a page on one core (README «Skannede PDF-er»): 200 pages is ~10 minutes.
     ocr_max_pages: int = Field(200, ge=1, description="Most scanned pages one PDF may have (ingest/ocr.py).")
     ocr_cache_dir: Path = Field(DATA_DIR / "ocr-cache", description="OCR text of scanned PDFs, by the file's hash.")
+
+    def __init__(self, **values) -> None:
+        """A bad value (from the environment or an override) is a SettingsError: one line that names
+        the variable, which every command line prints as it prints other errors."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            from ingest.errors import SettingsError
+
+            error = exc.errors()[0]
+            name = "ASSISTANT_" + "_".join(str(x) for x in error["loc"]).upper()
+            raise SettingsError(f"setting {name}: {error['msg']}") from None
 
     @property
     def uses_default_model(self) -> bool:

@@ -163,6 +163,20 @@ def test_cli_errors_are_one_line(corpus_index, args, message):
     assert [f"error: {message}"] == [line[: len(message) + 7] for line in result.stderr.strip().splitlines()]
 
 
+@pytest.mark.parametrize("command", [["assistant", "ask", "Hvem?"], ["assistant", "feedback", "export"], ["ingest", "--quiet"]],
+                         ids=["ask", "feedback export", "ingest"])
+def test_a_bad_setting_is_one_line_naming_the_variable(command, tmp_path):
+    """A setting that cannot be used stops every command line with one line, before anything is read
+    or written (the index folder it names is never created)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_CHROMA_PORT": "åtte tusen",
+           "ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
+    result = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert 1 == result.returncode
+    assert ["error: setting ASSISTANT_CHROMA_PORT: Input should be a valid integer, unable to parse string as an integer"] == \
+        result.stderr.strip().splitlines()
+    assert not (tmp_path / "index").exists()
+
+
 def test_a_very_long_sentence_is_cut_to_an_answer(tmp_path, model_dir):
     """A source sentence longer than an answer may be is shortened, not pasted whole."""
     from assistant.service import Assistant

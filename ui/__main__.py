@@ -19,18 +19,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
-    from pydantic import ValidationError
-
-    from ingest.errors import AssistantError
+    from ingest.errors import AssistantError, SettingsError
     from ingest.settings import Settings
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port, "index_dir": args.index}.items() if v}
     try:
         settings = Settings(**overrides)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"])
-        print(f"error: setting ASSISTANT_{field.upper()}: {err['msg']}", file=sys.stderr)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if not 0 < settings.port < 65536:
         print(f"error: setting ASSISTANT_PORT: {settings.port} is not a port number (1-65535)", file=sys.stderr)
