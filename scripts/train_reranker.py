@@ -33,6 +33,7 @@ WORK = DATA_DIR / "reranker"
 # many fit). Measured on 2 cores: ~1.0-2.2 s per step of 16 pairs of 40-128 tokens.
 DEFAULT_MINUTES = 80.0
 DEFAULT_EPOCHS = 2.0
+POOL_SIZES = (6, 8, 12, 16, 24)  # the query path's pool sizes compared on dev (assistant.tuning.RERANK_POOL)
 PRECISION_FOR_HIGH = 0.9  # «høy»: answers at or above this probability were right this often on dev
 UNANSWERABLE_SHARE = 0.25  # assumed share of unanswerable questions reaching the text (as scripts/fit.py)
 
@@ -126,37 +127,48 @@ def calibrate() -> None:
     from assistant.rank import Calibration, calibration_row, logit
     from assistant.reranker import Reranker
     from assistant.reranker.build import ensure_reranker
+    from assistant.tuning import RERANK_POOL
 
     reranker = Reranker(ensure_reranker())
     dev = [m for m in _load_mined("dev") if m.texts]
-    scored = [(m, reranker.scores(m.question, m.texts), np.array(m.priors), np.array(m.labels)) for m in dev]
+    full = [(m, r, np.array(m.priors), np.array(m.labels)) for m, r in zip(dev, _dev_scores(reranker, dev))]
 
     # The sentence score: the reranker's logit and the feature model's, weighed on dev's candidates.
-    rows = np.concatenate([np.stack([r, logit(p)], axis=1) for m, r, p, y in scored if m.answerable and y.any()])
-    labels = np.concatenate([y for m, r, p, y in scored if m.answerable and y.any()])
+    rows = np.concatenate([np.stack([r, logit(p)], axis=1) for m, r, p, y in full if m.answerable and y.any()])
+    labels = np.concatenate([y for m, r, p, y in full if m.answerable and y.any()])
     sentence = LogisticRegression(C=1.0, max_iter=1000).fit(rows, labels)
     neutral = Calibration.neutral()
     combined = Calibration(neutral.coef, 0.0, 0.5, 0.0, {}, sentence.coef_[0], float(sentence.intercept_[0]))
 
-    def ranks(scores_of) -> dict[str, float]:
+    def ranks(scored, scores_of) -> dict[str, float]:
         top1 = top3 = passage3 = n = 0
         for m, r, p, y in scored:
-            if not (m.answerable and y.any()):
+            if not (m.answerable and any(m.labels)):  # judged on the full pool: a cut-off answer is a miss
                 continue
             order = np.argsort(-scores_of(r, p), kind="stable")
             n += 1
             top1 += int(y[order[0]] == 1)
             top3 += int(y[order[:3]].any())
-            passages = list(dict.fromkeys(m.positions[i] for i in order))
-            gold = {m.positions[i] for i in np.flatnonzero(y)}
+            positions = [m.positions[i] for i in _kept(m, len(r))]
+            passages = list(dict.fromkeys(positions[i] for i in order))
+            gold = {positions[i] for i in np.flatnonzero(y)}
             passage3 += int(bool(gold & set(passages[:3])))
         return {"sentence_top1": top1 / n, "sentence_top3": top3 / n, "passage_recall3": passage3 / n, "questions": n}
 
-    report = {"feature model": ranks(lambda r, p: p), "reranker": ranks(lambda r, p: r),
-              "combined": ranks(lambda r, p: combined.combine(r, p))}
+    # How many of the first stage's sentences the reranker reads at query time (RERANK_POOL, beside the
+    # records) is a trade of latency for recall: measured here on the mined pools cut to each size.
+    # Questions whose answer is outside every pool count as misses in all of them.
+    by_size = {k: [_cut(row, k) for row in full] for k in POOL_SIZES}
+    for k, scored in by_size.items():
+        values = ranks(scored, lambda r, p: combined.combine(r, p))
+        print(f"dev pool {k:2} + records: sentence top-1 {values['sentence_top1']:.3f}, top-3 {values['sentence_top3']:.3f}, "
+              f"passage recall@3 {values['passage_recall3']:.3f}")
+    scored = by_size[RERANK_POOL]  # the decision is fitted on the pools the query path reads
+    report = {"feature model": ranks(scored, lambda r, p: p), "reranker": ranks(scored, lambda r, p: r),
+              "combined": ranks(scored, lambda r, p: combined.combine(r, p))}
     for name, values in report.items():
         print(f"dev {name:14}: sentence top-1 {values['sentence_top1']:.3f}, top-3 {values['sentence_top3']:.3f}, "
-              f"passage recall@3 {values['passage_recall3']:.3f} ({values['questions']} questions)")
+              f"passage recall@3 {values['passage_recall3']:.3f} ({values['questions']} questions, pool {RERANK_POOL} + records)")
 
     # The answer decision on the combined scores (questions the records answer first are left out).
     rows, right, answerable = [], [], []
@@ -190,12 +202,53 @@ def calibrate() -> None:
         "fitted_on": sorted({s.name for s in _dev_sources()}),
         "date": datetime.date.today().isoformat(),
         "questions": int(len(rows)), "answerable": int(answerable.sum()),
-        "dev": {k: {a: round(b, 4) for a, b in v.items()} for k, v in report.items()},
+        "pool": RERANK_POOL, "dev": {k: {a: round(b, 4) for a, b in v.items()} for k, v in report.items()},
         "answer_auc_dev": round(auc, 4), "weighted_accuracy_dev": round(best, 4),
     }, combined.sentence_coef, combined.sentence_intercept)
     calibration.save()
     print(f"calibrated on {len(rows)} dev questions: answer AUC {auc:.3f}; low={low:.3f} high={high:.3f}, "
           f"weighted accuracy {best:.3f}; sentence weights {np.round(combined.sentence_coef, 3).tolist()}")
+
+
+def _dev_scores(reranker, dev) -> list[np.ndarray]:
+    """The reranker's logits for every dev pool, kept beside the mined pools for the model that made
+    them (so calibrating again after a change to the query path's pool costs seconds, not minutes)."""
+    cache = WORK / "dev-scores.json"
+    key = json.dumps(reranker.info, sort_keys=True)
+    if cache.is_file():
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        if saved.get("model") == key and saved.get("questions") == [m.question for m in dev]:
+            return [np.array(r, dtype=np.float32) for r in saved["scores"]]
+    scores = [reranker.scores(m.question, m.texts) for m in dev]
+    cache.write_text(json.dumps({"model": key, "questions": [m.question for m in dev],
+                                 "scores": [r.tolist() for r in scores]}), encoding="utf-8")
+    return scores
+
+
+def _text_count(m) -> int:
+    """How many of a mined pool's candidates are text sentences (the first, in the feature model's
+    order); the participant records follow them, and are not cut."""
+    from assistant.reranker.data import MINED_POOL
+
+    if len(m.texts) > MINED_POOL:
+        return MINED_POOL
+    drop = next((i for i in range(1, len(m.priors)) if m.priors[i] > m.priors[i - 1] + 1e-9), len(m.priors))
+    return drop  # where the descending order breaks: the records begin (a pool of fewer sentences)
+
+
+def _kept(m, n: int) -> list[int]:
+    """The indices of a pool cut to ``n`` candidates (see _cut)."""
+    texts = _text_count(m)
+    size = n - (len(m.texts) - texts)
+    return list(range(min(size, texts))) + list(range(texts, len(m.texts)))
+
+
+def _cut(row, k: int):
+    """A scored pool with only its first ``k`` text sentences, and all its records."""
+    m, r, p, y = row
+    texts = _text_count(m)
+    keep = np.array(list(range(min(k, texts))) + list(range(texts, len(m.texts))), dtype=int)
+    return m, r[keep], p[keep], y[keep]
 
 
 def _dev_sources():

@@ -16,7 +16,7 @@ from pathlib import Path
 from assistant.reranker import encode_pairs, load_tokenizer
 
 
-PACE_STEPS = 50  # steps timed before a time budget re-plans the rest
+PACE_STEPS = 50  # a time budget re-plans the remaining steps every this many steps, from the recent pace
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Plan:
     head_learning_rate: float = 1e-3
     warmup: float = 0.06
     max_steps: int | None = None
-    max_seconds: float | None = None  # the steps are cut to fit, from the pace of the first PACE_STEPS
+    max_seconds: float | None = None  # the steps are cut to fit, re-planned from the pace as it goes
     seed: int = 0
 
 
@@ -71,6 +71,7 @@ def train(pairs: Sequence[Pair], encoder_dir: Path, plan: Plan = Plan(),
     loss_fn = torch.nn.BCEWithLogitsLoss()
     losses: list[float] = []
     step, started = 0, time.perf_counter()
+    paced = [started]  # when each PACE_STEPS steps ended
     while step < budget["total"]:
         for batch in _batches(pairs, lengths, plan.batch, rng):
             if step >= budget["total"]:
@@ -93,9 +94,12 @@ def train(pairs: Sequence[Pair], encoder_dir: Path, plan: Plan = Plan(),
             schedule.step()
             losses.append(float(loss.detach()))
             step += 1
-            if plan.max_seconds and step == PACE_STEPS:
-                pace = (time.perf_counter() - started) / step
-                budget["total"] = max(step, min(budget["total"], int(plan.max_seconds / pace)))
+            if plan.max_seconds and step % PACE_STEPS == 0:
+                # The pace changes with the machine's load: what is left of the time at the recent pace.
+                now = time.perf_counter()
+                pace = (now - paced[-1]) / PACE_STEPS
+                paced.append(now)
+                budget["total"] = max(step + 1, min(total, step + int((plan.max_seconds - (now - started)) / pace)))
             if report is not None:
                 report(step, budget["total"], time.perf_counter() - started, losses[-1])
     scorer.eval()
