@@ -130,3 +130,12 @@ def test_the_reranker_puts_the_sentence_that_states_the_answer_first(assistant, 
     (before the reranker, a list of participants or the page's table of contents was)."""
     ranking = assistant.ranking(question)
     assert source in ranking.best.text(assistant.generation.chunks)
+
+
+def test_a_people_list_narrows_to_the_one_the_question_points_at(assistant):
+    """«Representerte fylket» is one of the nine steering-group members: the reranker reads the records
+    as sentences and names her alone; asked for the whole group, all nine stay."""
+    county = assistant.ask("Hvem representerte fylket i styringsgruppa?").answer
+    assert "Heidi Hovemoen" in county and "John Andrew Firing" not in county
+    group = assistant.ask("Hvem satt i styringsgruppa?").answer
+    assert all(name in group for name in ("Heidi Hovemoen", "John Andrew Firing", "Anne Kaslegard", "Grethe Iversen"))
