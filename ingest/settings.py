@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingest.errors import SettingsError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_MODEL_DIR = DATA_DIR / "models" / "multilingual-e5-small"
@@ -71,8 +73,6 @@ class Settings(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            from ingest.errors import SettingsError
-
             error = exc.errors()[0]
             name = "ASSISTANT_" + "_".join(str(x) for x in error["loc"]).upper()
             raise SettingsError(f"setting {name}: {error['msg']}") from None

@@ -142,14 +142,13 @@ def calibrate() -> None:
 
     def ranks(scored, scores_of) -> dict[str, float]:
         top1 = top3 = passage3 = n = 0
-        for m, r, p, y in scored:
+        for m, r, p, y, positions in scored:
             if not (m.answerable and any(m.labels)):  # judged on the full pool: a cut-off answer is a miss
                 continue
             order = np.argsort(-scores_of(r, p), kind="stable")
             n += 1
             top1 += int(y[order[0]] == 1)
             top3 += int(y[order[:3]].any())
-            positions = [m.positions[i] for i in _kept(m, len(r))]
             passages = list(dict.fromkeys(positions[i] for i in order))
             gold = {positions[i] for i in np.flatnonzero(y)}
             passage3 += int(bool(gold & set(passages[:3])))
@@ -172,7 +171,7 @@ def calibrate() -> None:
 
     # The answer decision on the combined scores (questions the records answer first are left out).
     rows, right, answerable = [], [], []
-    for m, r, p, y in scored:
+    for m, r, p, y, _ in scored:
         if m.routed_to_records:
             continue
         s = combined.combine(r, p)
@@ -236,19 +235,13 @@ def _text_count(m) -> int:
     return drop  # where the descending order breaks: the records begin (a pool of fewer sentences)
 
 
-def _kept(m, n: int) -> list[int]:
-    """The indices of a pool cut to ``n`` candidates (see _cut)."""
-    texts = _text_count(m)
-    size = n - (len(m.texts) - texts)
-    return list(range(min(size, texts))) + list(range(texts, len(m.texts)))
-
-
 def _cut(row, k: int):
-    """A scored pool with only its first ``k`` text sentences, and all its records."""
+    """A scored pool with only its first ``k`` text sentences, and all its records; with the passage
+    (chunk position) of each candidate kept."""
     m, r, p, y = row
     texts = _text_count(m)
     keep = np.array(list(range(min(k, texts))) + list(range(texts, len(m.texts))), dtype=int)
-    return m, r[keep], p[keep], y[keep]
+    return m, r[keep], p[keep], y[keep], [m.positions[i] for i in keep]
 
 
 def _dev_sources():

@@ -71,7 +71,7 @@ def train(pairs: Sequence[Pair], encoder_dir: Path, plan: Plan = Plan(),
     loss_fn = torch.nn.BCEWithLogitsLoss()
     losses: list[float] = []
     step, started = 0, time.perf_counter()
-    paced = [started]  # when each PACE_STEPS steps ended
+    paced = started  # when the last PACE_STEPS steps ended
     while step < budget["total"]:
         for batch in _batches(pairs, lengths, plan.batch, rng):
             if step >= budget["total"]:
@@ -97,8 +97,7 @@ def train(pairs: Sequence[Pair], encoder_dir: Path, plan: Plan = Plan(),
             if plan.max_seconds and step % PACE_STEPS == 0:
                 # The pace changes with the machine's load: what is left of the time at the recent pace.
                 now = time.perf_counter()
-                pace = (now - paced[-1]) / PACE_STEPS
-                paced.append(now)
+                pace, paced = (now - paced) / PACE_STEPS, now
                 budget["total"] = max(step + 1, min(total, step + int((plan.max_seconds - (now - started)) / pace)))
             if report is not None:
                 report(step, budget["total"], time.perf_counter() - started, losses[-1])
