@@ -1,14 +1,16 @@
 """Train the reranker, build it, and calibrate the answer decision on dev (``make train``).
 
-usage: python scripts/train_reranker.py [mine|train|calibrate|all] [--minutes M] [--epochs E]
+usage: python scripts/train_reranker.py [mine|train|reader|calibrate|all] [--minutes M] [--epochs E] [--only NAME]
 
   mine       index each source of training/splits.yaml (train and dev), gather every question's pool
              with the assistant's own first stage, label it from the annotations -> data/reranker/*.jsonl
   train      LoRA + head on the train split's pairs -> assistant/data/reranker/ (adapter, config),
-             then build the int8 model (as make setup does)
+             then the reader (below), then build the int8 model (as make setup does)
+  reader     the reader's start/end head on the trained encoder's states of the train split's answer
+             spans, its threshold chosen on dev -> assistant/data/reranker/reader.*; then build
   calibrate  rerank the dev pools with the built model, report sentence top-1 and passage recall, fit
              the calibration and thresholds -> assistant/data/reranker/calibration.json
-  all        the three in order (the default)
+  all        mine, train (with the reader) and calibrate in order (the default)
 
 The test split is never read here.
 """
@@ -42,7 +44,7 @@ def _mined_file(name: str) -> Path:
     return WORK / f"mined-{name}.jsonl"
 
 
-def mine() -> None:
+def mine(only: set[str] | None = None) -> None:
     from assistant import Assistant, Settings
     from assistant.evaluation import EvalSet, prepare_index
     from assistant.reranker.data import load_sources, mine as mine_source
@@ -50,6 +52,8 @@ def mine() -> None:
 
     WORK.mkdir(parents=True, exist_ok=True)
     for source in load_sources(["train", "dev"]):
+        if only and source.name not in only:
+            continue
         started = time.perf_counter()
         if source.corpus is not None:
             settings = Settings(corpus_dir=source.corpus, index_dir=WORK / "index" / source.name)
@@ -117,6 +121,48 @@ def train(minutes: float, epochs: float) -> None:
         "loss_last_100": round(float(np.mean(losses[-100:])), 4),
     })
     print(f"trained in {seconds / 60:.1f} min; loss {np.mean(losses[:100]):.3f} -> {np.mean(losses[-100:]):.3f}")
+    train_reader(scorer)
+
+
+def train_reader(scorer=None) -> None:
+    """The reader's head on the (trained, shipped) scorer's token states; threshold chosen on dev."""
+    import torch
+
+    from assistant.reranker import ARTEFACT_DIR, reader
+    from assistant.reranker.build import ensure_reranker
+    from assistant.reranker.model import load_artefact
+    from ingest.embedmodel import ensure_model
+    from ingest.settings import DEFAULT_MODEL_DIR
+
+    torch.set_num_threads(2)
+    started = time.perf_counter()
+    encoder_dir = Path(ensure_model(DEFAULT_MODEL_DIR))
+    scorer = scorer if scorer is not None else load_artefact(encoder_dir, ARTEFACT_DIR)
+    scorer.eval()
+    train_examples = reader.examples(_load_mined("train"))
+    dev_examples = reader.examples(_load_mined("dev"))
+    head, losses = reader.fit(scorer, encoder_dir, train_examples)
+    judged = reader.judge(head, scorer, encoder_dir, dev_examples)
+    probabilities = [p for p, _, _ in judged]
+    good = [f1 >= reader.GOOD_SPAN_F1 for _, f1, _ in judged]
+    threshold = reader.choose_threshold(probabilities, good)
+    shown = [i for i, p in enumerate(probabilities) if p >= threshold]
+    dev = {
+        "examples": len(judged),
+        "exact": round(float(np.mean([e for _, _, e in judged])), 4),
+        "f1": round(float(np.mean([f for _, f, _ in judged])), 4),
+        "shown_share": round(len(shown) / max(1, len(judged)), 4),
+        "shown_good": round(float(np.mean([good[i] for i in shown])) if shown else 0.0, 4),
+        "shown_exact": round(float(np.mean([judged[i][2] for i in shown])) if shown else 0.0, 4),
+    }
+    reader.save(head, ARTEFACT_DIR, {
+        "trained": datetime.date.today().isoformat(), "train_examples": len(train_examples),
+        "loss_first_epoch": round(losses[0], 4), "loss_last_epoch": round(losses[-1], 4),
+        "threshold": round(threshold, 4), "dev": dev,
+    })
+    print(f"reader: {len(train_examples)} train spans, loss {losses[0]:.3f} -> {losses[-1]:.3f}; dev "
+          f"{dev['examples']} spans: exact {dev['exact']:.2f}, F1 {dev['f1']:.2f}; threshold {threshold:.3f} shows "
+          f"{dev['shown_share']:.0%}, {dev['shown_good']:.0%} good ({time.perf_counter() - started:.0f} s)", flush=True)
     ensure_reranker()
     print("built the int8 reranker")
 
@@ -252,19 +298,22 @@ def _dev_sources():
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", nargs="?", default="all", choices=["mine", "train", "calibrate", "all"])
+    parser.add_argument("step", nargs="?", default="all", choices=["mine", "train", "reader", "calibrate", "all"])
     parser.add_argument("--minutes", type=float, default=DEFAULT_MINUTES, help="training time budget")
     parser.add_argument("--epochs", type=float, default=DEFAULT_EPOCHS)
     parser.add_argument("--splits", type=Path, help="another splits file than training/splits.yaml")
+    parser.add_argument("--only", action="append", help="mine only this source (repeatable; e.g. a new collection)")
     args = parser.parse_args()
     if args.splits:
         from assistant.reranker import data
 
         data.SPLITS_FILE = args.splits.resolve()
     if args.step in ("mine", "all"):
-        mine()
+        mine(set(args.only or ()))
     if args.step in ("train", "all"):
         train(args.minutes, args.epochs)
+    if args.step == "reader":
+        train_reader()
     if args.step in ("calibrate", "all"):
         calibrate()
     return 0

@@ -24,13 +24,17 @@ PAIRS = [
     ("Hvem ledet prosjektet?", "Nyheter: Biblioteket åpnet 3. mars 2023 med 400 besøkende.", 0.0),
 ]
 
+# What the reader should mark in each question's answering candidate above.
+ANSWERS = {"Hvem finansierte prosjektet?": "fylkeskommunen", "Når åpnet biblioteket?": "3. mars 2023",
+           "Hvem ledet prosjektet?": "Kari Nordmann"}
+
 
 def test_a_few_training_steps_lower_the_loss_and_the_result_builds_and_loads(model_dir, tmp_path, monkeypatch):
-    """Training on a handful of pairs lowers the loss; the saved adapter builds into an int8 model
-    whose scores put each question's answering candidate first."""
+    """Training on a handful of pairs lowers the loss; the saved adapter and reader build into an int8
+    model whose scores put each question's answering candidate first and that marks the answer in it."""
     import numpy as np
 
-    from assistant.reranker import build
+    from assistant.reranker import build, reader
 
     # 16 steps at a high rate give extreme logits that int8 moves by ~1; the shipped model's drift
     # (0.05) is held to build.MAX_SCORE_DRIFT at every make setup.
@@ -41,17 +45,25 @@ def test_a_few_training_steps_lower_the_loss_and_the_result_builds_and_loads(mod
     from assistant.reranker.model import save_artefact
     from assistant.reranker.train import Pair, Plan, train
 
-    pairs = [Pair(q, c, y) for q, c, y in PAIRS]
+    pairs = [Pair(q, c, y, group=q) for q, c, y in PAIRS]  # whole questions per batch, as make train has them
     scorer, losses = train(pairs, model_dir, Plan(batch=6, max_steps=16, learning_rate=1e-3, head_learning_rate=3e-3, warmup=0.1))
     assert np.mean(losses[-4:]) < 0.5 * np.mean(losses[:4])  # measured: 0.67 -> 0.16
     artefact = tmp_path / "artefact"
     save_artefact(scorer, artefact, {"test": True})
+    # The reader learns where in the answering candidate the answer is.
+    spans = [reader.SpanExample(q, c, c.index(ANSWERS[q]), c.index(ANSWERS[q]) + len(ANSWERS[q])) for q, c, y in PAIRS if y]
+    head, read_losses = reader.fit(scorer, model_dir, spans, epochs=60)
+    assert read_losses[-1] < 0.5 * read_losses[0]
+    reader.save(head, artefact, {"threshold": 0.0})
     built = ensure_reranker(tmp_path / "model", model_dir, artefact)
     reranker = Reranker(built)
     for question in dict.fromkeys(q for q, _, _ in PAIRS):
         candidates = [c for q, c, _ in PAIRS if q == question]
         scores = reranker.scores(question, candidates)
         assert int(np.argmax(scores)) == 0, (question, scores)
+    for example in spans:
+        span = reranker.read(example.question, example.candidate)
+        assert span is not None and example.candidate[span.start:span.end] == example.candidate[example.start:example.end]
 
 
 def _ask(index: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -78,19 +90,21 @@ def test_a_missing_or_damaged_reranker_model_is_one_line_naming_the_file_and_mak
     assert str(broken / ONNX_FILE) in lines[0] and "make setup" in lines[0]
 
 
-def test_a_damaged_adapter_stops_the_build_with_one_line_naming_it(model_dir, tmp_path):
-    """A corrupt shipped adapter is reported by name with what to do, and no model is installed."""
+@pytest.mark.parametrize("damaged", ["adapter.safetensors", "reader.safetensors"])
+def test_a_damaged_adapter_or_reader_stops_the_build_with_one_line_naming_it(model_dir, tmp_path, damaged):
+    """A corrupt shipped adapter or reader head is reported by name with what to do, and no model is
+    installed."""
     from assistant.reranker import ARTEFACT_DIR
     from assistant.reranker.build import ensure_reranker
-    from assistant.reranker.model import ADAPTER_FILE
     from ingest.errors import ModelError
 
     artefact = tmp_path / "artefact"
     shutil.copytree(ARTEFACT_DIR, artefact)
-    (artefact / ADAPTER_FILE).write_bytes(b"\x00" * 64)
+    (artefact / damaged).write_bytes(b"\x00" * 64)
     with pytest.raises(ModelError) as caught:
         ensure_reranker(tmp_path / "model", model_dir, artefact)
-    assert str(artefact / ADAPTER_FILE) in str(caught.value) and "\n" not in str(caught.value)
+    assert str(artefact / damaged) in str(caught.value) and "\n" not in str(caught.value)
+    assert not (tmp_path / "model").exists()
     assert not (tmp_path / "model").exists()
 
 

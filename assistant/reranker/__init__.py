@@ -91,6 +91,9 @@ class Reranker:
             raise ModelError(f"the reranker model {onnx_file} cannot be read ({' '.join(str(exc).split())[:120]}); "
                              "run 'make setup' to rebuild it") from None
         self.info = json.loads((model_dir / MARKER).read_text(encoding="utf-8"))
+        self._outputs = {o.name for o in self._session.get_outputs()}
+        # The reader's threshold, chosen on dev when it was trained (1.0: never show a span).
+        self.read_threshold = float((self.info.get("reader") or {}).get("threshold", 1.0))
 
     def scores(self, question: str, candidates: Sequence[str]) -> np.ndarray:
         """One logit per candidate: higher means the candidate answers the question."""
@@ -99,3 +102,26 @@ class Reranker:
         ids, mask, segment = encode_pairs(self._tokenizer, question, candidates, self._pad)
         (out,) = self._session.run(["score"], {"input_ids": ids, "attention_mask": mask, "segment": segment})
         return np.asarray(out, dtype=np.float32).reshape(-1)
+
+    def read(self, question: str, candidate: str):
+        """The answer the reader marks inside ``candidate`` (a :class:`reader.Span` of its characters),
+        or None when it is not sure enough to show one (below the threshold chosen on dev)."""
+        from assistant.reranker.reader import Span, best_span
+
+        if "start" not in self._outputs:
+            return None
+        query, passage = pair_texts(question, candidate)
+        ids, mask, segment = encode_pairs(self._tokenizer, question, [candidate], self._pad)
+        start, end = self._session.run(["start", "end"], {"input_ids": ids, "attention_mask": mask, "segment": segment})
+        inside = np.flatnonzero(segment[0] == 2)
+        if not len(inside):
+            return None
+        first, last, p = best_span(start[0][inside], end[0][inside])
+        offsets = self._tokenizer.encode(query, passage).offsets
+        prefix = len(PASSAGE_PREFIX)
+        a, b = offsets[inside[first]][0] - prefix, offsets[inside[last]][1] - prefix
+        while a < b and candidate[a].isspace():
+            a += 1
+        if p < self.read_threshold or a < 0 or b <= a:
+            return None
+        return Span(a, b, p)

@@ -1,5 +1,6 @@
 """Build the runnable reranker at set-up: the bundled encoder plus the shipped adapter and head, merged,
-traced to ONNX, fused and quantized to int8 the way the encoder is (``ingest.embedmodel.export``).
+with the reader's start/end head as two more outputs (:mod:`assistant.reranker.reader`), traced to ONNX,
+fused and quantized to int8 the way the encoder is (``ingest.embedmodel.export``).
 
 Deterministic: the same encoder and artefact give the same model. The result is checked against the
 fp32 torch scorer on probe pairs before it is installed, atomically, as ``data/models/reranker/``;
@@ -15,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.reranker import MARKER, MODEL_DIR, ONNX_FILE, ARTEFACT_DIR, Reranker, encode_pairs, load_tokenizer
+from assistant.reranker import reader
 from assistant.reranker.model import ADAPTER_FILE, CONFIG_FILE, load_artefact
 from ingest.embedmodel.files import install_folder, locked, read_json, sha256, write_json
 from ingest.errors import ModelError
 from ingest.settings import DEFAULT_MODEL_DIR
 
-BUILD_VERSION = 2
+BUILD_VERSION = 3  # 3: the reader's outputs
 # int8 against fp32 on the probe pairs: the scores are logits of a few units, and the answer decision
 # compares calibrated probabilities, so the int8 score may move by at most this much.
 MAX_SCORE_DRIFT = 0.35
@@ -37,6 +39,9 @@ def _made_from(encoder_dir: Path, artefact: Path) -> dict[str, Any]:
         "build_version": BUILD_VERSION,
         "adapter_sha256": sha256(artefact / ADAPTER_FILE),
         "config_sha256": sha256(artefact / CONFIG_FILE),
+        "reader_sha256": sha256(artefact / reader.READER_FILE) if (artefact / reader.READER_FILE).is_file() else None,
+        "reader_config_sha256": (sha256(artefact / reader.READER_CONFIG)
+                                 if (artefact / reader.READER_CONFIG).is_file() else None),
         "encoder_weights_size": (encoder_dir / "model.safetensors").stat().st_size,
     }
 
@@ -71,6 +76,7 @@ def _build(encoder_dir: Path, artefact: Path, out: Path) -> None:
 
     torch.manual_seed(0)
     scorer = load_artefact(encoder_dir, artefact)
+    head = reader.load(artefact, scorer.encoder.config.hidden_size)
     shutil.copy(encoder_dir / "tokenizer.json", out / "tokenizer.json")
     tokenizer = load_tokenizer(out)
     pad = int(tokenizer.token_to_id("<pad>") or 1)
@@ -81,14 +87,15 @@ def _build(encoder_dir: Path, artefact: Path, out: Path) -> None:
             reference.append(float(scorer(torch.tensor(ids), torch.tensor(mask), torch.tensor(segment))[0]))
     fp32, fused = out / "fp32.onnx", out / "fused.onnx"
     with _quiet():
-        _trace(scorer, fp32, pad)
+        _trace(_with_reader(scorer, head), fp32, pad)
         _fuse(fp32, fused, scorer.encoder.config)
         fp32.unlink()
         keep_fp32 = _outlier_projections(fused, encoder_dir)
         _quantize(fused, out / ONNX_FILE, keep_fp32)
         fused.unlink()
     write_json(out / MARKER, {"made_from": _made_from(encoder_dir, artefact), "kept_fp32": keep_fp32,
-                              "trained": read_json(artefact / CONFIG_FILE)})
+                              "trained": read_json(artefact / CONFIG_FILE),
+                              "reader": read_json(artefact / reader.READER_CONFIG) or {}})
     reranker = Reranker(out)
     ours = [float(reranker.scores(q, [c])[0]) for q, c in PROBES]
     drift = float(np.max(np.abs(np.array(ours) - np.array(reference))))
@@ -97,6 +104,23 @@ def _build(encoder_dir: Path, artefact: Path, out: Path) -> None:
     marker = read_json(out / MARKER)
     marker["max_score_drift_on_probes"] = round(drift, 4)
     write_json(out / MARKER, marker)  # the marker is complete only now
+
+
+def _with_reader(scorer: Any, head: Any) -> Any:
+    """The scorer with the reader's start and end logits per token as two more outputs."""
+    import torch
+
+    class WithReader(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scorer, self.reader = scorer, head
+
+        def forward(self, input_ids: Any, attention_mask: Any, segment: Any) -> Any:
+            states = self.scorer.states(input_ids, attention_mask)
+            span = self.reader(states)
+            return self.scorer.score(states, segment), span[..., 0], span[..., 1]
+
+    return WithReader().eval()
 
 
 def _trace(scorer: Any, path: Path, pad: int) -> None:
@@ -109,8 +133,9 @@ def _trace(scorer: Any, path: Path, pad: int) -> None:
     try:
         torch.onnx.export(
             scorer, (ids, mask, segment), str(path), input_names=["input_ids", "attention_mask", "segment"],
-            output_names=["score"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "segment": axes, "score": {0: "batch"}},
+            output_names=["score", "start", "end"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "segment": axes, "score": {0: "batch"},
+                          "start": axes, "end": axes},
             opset_version=17, dynamo=False,
         )
     except Exception as exc:  # the exporter raises many types; all mean "this model cannot be traced"

@@ -2,11 +2,12 @@
 
 The encoder is the bundled e5-small with LoRA adapters on its attention and feed-forward projections
 (peft). Question and candidate are read together (each attends to the other); the score is a linear
-head on the elementwise product of the two segments' mean token states, L2-normalised. The head starts
-as SCALE x their cosine (e5's own notion of relevance, which ranks the answering sentence first for
-about half the questions), so training refines a working ranker: a head on the pooled pair alone
-learned nothing in 300 steps (e5's states of different pairs differ too little; the loss stayed at the
-base rate). Only the adapters and the head are trained and shipped (``adapter.safetensors``, a few MB).
+head on the elementwise product of the two segments' mean token states, L2-normalised, plus a linear
+head on the first token's state. The first head starts as SCALE x their cosine (e5's own notion of
+relevance, which ranks the answering sentence first for about half the questions), the second at zero,
+so training refines a working ranker and the pair head adds what the cosine cannot express (a head on
+the pooled pair alone learned nothing in 300 steps: e5's states of different pairs differ too little).
+Only the adapters and the heads are trained and shipped (``adapter.safetensors``, a few MB).
 """
 from __future__ import annotations
 
@@ -47,15 +48,24 @@ class Scorer:
                 super().__init__()
                 self.encoder = encoder
                 self.head = torch.nn.Linear(encoder.config.hidden_size, 1)
+                self.head_pair = torch.nn.Linear(encoder.config.hidden_size, 1)
                 with torch.no_grad():
                     self.head.weight.fill_(SCALE)
                     self.head.bias.fill_(-SCALE * TYPICAL_COSINE)
+                    self.head_pair.weight.zero_()
+                    self.head_pair.bias.zero_()
 
             def forward(self, input_ids: Any, attention_mask: Any, segment: Any) -> Any:
-                states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+                return self.score(self.states(input_ids, attention_mask), segment)
+
+            def states(self, input_ids: Any, attention_mask: Any) -> Any:
+                """The encoder's last token states of the pairs (what the reader reads too)."""
+                return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+            def score(self, states: Any, segment: Any) -> Any:
                 query = _mean(states, segment == 1)
                 candidate = _mean(states, segment == 2)
-                return self.head(query * candidate).squeeze(-1)
+                return (self.head(query * candidate) + self.head_pair(states[:, 0])).squeeze(-1)
 
         def _mean(states: Any, where: Any) -> Any:
             weights = where.unsqueeze(-1).to(states.dtype)
@@ -63,6 +73,11 @@ class Scorer:
             return torch.nn.functional.normalize(pooled, dim=-1)
 
         return CrossScorer()
+
+
+def is_trained(name: str) -> bool:
+    """Whether a scorer parameter is trained (and shipped): the LoRA adapters and the heads."""
+    return "lora_" in name or name.startswith(("head.", "head_pair."))
 
 
 def with_lora(base: Any) -> Any:
@@ -78,7 +93,7 @@ def save_artefact(scorer: Any, folder: Path, info: dict) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {name: p.detach().to(torch.float16).contiguous()
-               for name, p in scorer.named_parameters() if "lora_" in name or name.startswith("head.")}
+               for name, p in scorer.named_parameters() if is_trained(name)}
     save_file(tensors, str(folder / ADAPTER_FILE))
     (folder / ADAPTER_FILE).chmod(0o644)
     (folder / CONFIG_FILE).write_text(json.dumps({"lora": LORA, **info}, indent=1, ensure_ascii=False) + "\n",
@@ -104,7 +119,7 @@ def load_artefact(encoder_dir: Path, folder: Path) -> Any:
                          "restore it from git, or run 'make train'") from None
     scorer = Scorer.make(with_lora(load_base(encoder_dir)))
     own = dict(scorer.named_parameters())
-    missing = [n for n in own if ("lora_" in n or n.startswith("head.")) and n not in tensors]
+    missing = [n for n in own if is_trained(n) and n not in tensors]
     unknown = [n for n in tensors if n not in own]
     if missing or unknown:
         raise ModelError(f"the reranker adapter file {adapter} does not fit the encoder "

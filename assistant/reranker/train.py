@@ -1,5 +1,9 @@
-"""Fine-tune the reranker: LoRA adapters and a score head on the bundled e5-small, trained with binary
-cross-entropy on (question, candidate) pairs labelled answers / does not answer.
+"""Fine-tune the reranker: LoRA adapters and score heads on the bundled e5-small, trained on (question,
+candidate) pairs labelled answers / does not answer. A batch holds whole questions (each with its
+positives and negatives), and the loss is binary cross-entropy on every pair (the score stays a
+probability the answer decision can calibrate) plus, for each question with an answer, the softmax
+cross-entropy of its answering candidates against the rest of its pool (what ranking needs: the right
+sentence above its near neighbours, not only each pair on its side of a threshold).
 
 Deterministic for a given data set and seed (one torch thread per core, fixed shuffles). Used by
 ``make train`` (``scripts/train_reranker.py``) and, a few steps on a handful of pairs, by the tests.
@@ -17,6 +21,7 @@ from assistant.reranker import encode_pairs, load_tokenizer
 
 
 PACE_STEPS = 50  # a time budget re-plans the remaining steps every this many steps, from the recent pace
+LISTWISE_WEIGHT = 1.0  # the listwise term beside the pairwise one
 
 
 @dataclass(frozen=True)
@@ -57,12 +62,12 @@ def train(pairs: Sequence[Pair], encoder_dir: Path, plan: Plan = Plan(),
     scorer = Scorer.make(with_lora(load_base(encoder_dir)))
     scorer.train()
     adapters = [p for n, p in scorer.named_parameters() if "lora_" in n]
-    head = list(scorer.head.parameters())
+    head = list(scorer.head.parameters()) + list(scorer.head_pair.parameters())
     optimizer = torch.optim.AdamW([{"params": adapters, "lr": plan.learning_rate},
                                    {"params": head, "lr": plan.head_learning_rate}], weight_decay=0.01)
     # Lengths once, for batches of similar length (less padding: ~1/3 fewer tokens per step).
     lengths = [len(encode_pairs(tokenizer, p.question, [p.candidate], pad)[0][0]) for p in pairs]
-    steps_per_epoch = max(1, math.ceil(len(pairs) / plan.batch))
+    steps_per_epoch = len(_batches(pairs, lengths, plan.batch, random.Random(plan.seed)))
     total = plan.max_steps or max(1, int(steps_per_epoch * plan.epochs))
     warmup = max(1, int(total * plan.warmup))
     budget = {"total": total}  # the linear decay ends at the (possibly re-planned) last step
@@ -86,7 +91,8 @@ def train(pairs: Sequence[Pair], encoder_dir: Path, plan: Plan = Plan(),
                 mask[k, :m.shape[1]] = torch.from_numpy(m[0])
                 segment[k, :g.shape[1]] = torch.from_numpy(g[0])
             labels = torch.tensor([p.label for p in batch], dtype=torch.float32)
-            loss = loss_fn(scorer(ids, mask, segment), labels)
+            scores = scorer(ids, mask, segment)
+            loss = loss_fn(scores, labels) + LISTWISE_WEIGHT * listwise_loss(scores, labels, [p.group for p in batch])
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(adapters + head, 1.0)
@@ -105,16 +111,42 @@ def train(pairs: Sequence[Pair], encoder_dir: Path, plan: Plan = Plan(),
     return scorer, losses
 
 
+def listwise_loss(scores, labels, groups: Sequence[str]):
+    """Mean over the batch's questions that have both an answering and a non-answering candidate of
+    -log(softmax mass on the answering ones); zero when no question has both."""
+    import torch
+
+    terms = []
+    for group in dict.fromkeys(groups):
+        rows = torch.tensor([g == group for g in groups])
+        s, y = scores[rows], labels[rows]
+        if 0 < float(y.sum()) < len(y):
+            terms.append(torch.logsumexp(s, 0) - torch.logsumexp(s[y > 0.5], 0))
+    return torch.stack(terms).mean() if terms else scores.sum() * 0.0
+
+
 def _batches(pairs: Sequence[Pair], lengths: list[int], size: int, rng: random.Random) -> list[list[Pair]]:
-    """One epoch's batches: shuffled, then sorted by length within windows of 8 batches, then the
-    batches shuffled, so a batch holds pairs of similar length from all over the data."""
-    order = list(range(len(pairs)))
-    rng.shuffle(order)
-    window = size * 8
-    batches = []
-    for first in range(0, len(order), window):
-        chunk = sorted(order[first:first + window], key=lambda i: lengths[i])
-        batches += [[pairs[i] for i in chunk[k:k + size]] for k in range(0, len(chunk), size)]
+    """One epoch's batches of whole questions (all pairs of a question in one batch, at least ``size``
+    pairs a batch): questions shuffled, then sorted by their pairs' mean length within windows of
+    8 batches, so a batch holds questions of similar length from all over the data."""
+    by_group: dict[str, list[int]] = {}
+    for i, p in enumerate(pairs):
+        by_group.setdefault(p.group or str(i), []).append(i)
+    groups = list(by_group.values())
+    rng.shuffle(groups)
+    per_group = max(1.0, len(pairs) / max(1, len(groups)))
+    window = max(1, int(size * 8 / per_group))
+    batches: list[list[Pair]] = []
+    for first in range(0, len(groups), window):
+        chunk = sorted(groups[first:first + window], key=lambda g: sum(lengths[i] for i in g) / len(g))
+        batch: list[int] = []
+        for g in chunk:
+            batch += g
+            if len(batch) >= size:
+                batches.append([pairs[i] for i in batch])
+                batch = []
+        if batch:
+            batches.append([pairs[i] for i in batch])
     rng.shuffle(batches)
     return batches
 
