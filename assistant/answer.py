@@ -137,6 +137,11 @@ def shorten(text: str, limit: int = SHORTENED_CHARS) -> str:
 HEDGE = "Materialet sier ikke dette direkte, men det nærmeste er: "
 
 
+def bold(words: str) -> str:
+    """Words the answer points at, in Markdown bold (the page shows them bold)."""
+    return f"**{words.strip().strip('*')}**"
+
+
 def hedge(text: str) -> str:
     """An answer given with «middels» confidence says so."""
     return HEDGE + text

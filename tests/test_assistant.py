@@ -215,6 +215,41 @@ def test_a_short_added_note_answers_from_its_own_sentence(tmp_path, model_dir):
     assert any("Dekkmann Svelvik AS" in c.quote and c.document == "vedlikehold.md" for c in answer.citations)
 
 
+def test_a_sure_answer_leads_with_the_words_that_answer_in_bold(tmp_path, model_dir):
+    """When the reader is sure (above its threshold chosen on dev), a «høy» answer starts with the
+    words that answer, bold and cited, and quotes the whole sentence beneath; a question it is not
+    sure about gets the sentence alone."""
+    import shutil
+
+    from assistant.service import Assistant
+    from ingest.pipeline import ingest
+    from tests.conftest import CORPUS, make_settings
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "skranke.md").write_text(
+        "# Notat fra arbeidsgruppa for skranken\n\n## Økonomi\n\n"
+        "Ombyggingen av skranken kostet 240 000 kroner og ble betalt av kulturetaten.\n\n"
+        "## Åpningstider\n\nMeråpent bibliotek er tilgjengelig fra klokka 7 til 22 hver dag.\n")
+    settings = make_settings(corpus, tmp_path / "index")
+    ingest(settings, progress=False)
+    asker = Assistant(settings)
+
+    answer = asker.ask("Hva kostet ombyggingen av skranken?")
+    assert answer.confidence == "høy"
+    lead, _, rest = answer.answer.partition("\n\n")
+    assert lead == "**240 000 kroner** [1]"
+    assert "Ombyggingen av skranken kostet 240 000 kroner og ble betalt av kulturetaten [1]" in rest
+    assert [c.document for c in answer.citations] == ["skranke.md"]
+    # In a pipe, the command line prints the words plain (bold only on a terminal).
+    printed = ask_cli("--index", str(settings.index_dir), "Hva kostet ombyggingen av skranken?")
+    assert printed.returncode == 0 and printed.stdout.startswith("240 000 kroner [1]\n"), printed.stdout
+
+    unsure = asker.ask("Når er meråpent bibliotek tilgjengelig?")
+    assert unsure.confidence == "høy" and "**" not in unsure.answer
+    assert "fra klokka 7 til 22 hver dag" in unsure.answer
+
+
 def test_nobody_in_that_period_is_said_plainly(assistant):
     """A role asked for outside every recorded period is an abstention that says the records were searched."""
     answer = assistant.ask("Hvem var prosjektleder i 2019?")

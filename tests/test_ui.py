@@ -75,6 +75,17 @@ def test_everything_from_the_corpus_is_escaped():
     assert page.count("&lt;script&gt;window.__xss=1&lt;/script&gt;") == 7
 
 
+def test_the_words_an_answer_points_at_are_bold_and_still_escaped():
+    """``**words**`` leading an answer (the reader's span) shows bold; markup inside stays text."""
+    answer = Answer(question="q", answer="**Fylkes<b>kommunen</b>** [1]\n\nProsjektet ble finansiert av fylkeskommunen [1].",
+                    abstained=False, citations=[Citation(n=1, document="d.md", section="S", text="t", chunk_id="c")])
+
+    page = render.answer_html(answer, turn=1)
+
+    assert '<p><strong class="svar-kjerne">Fylkes&lt;b&gt;kommunen&lt;/b&gt;</strong> <a class="kilde-lenke"' in page
+    assert "**" not in page
+
+
 def test_markers_without_a_citation_stay_plain_text():
     """A marker that names no citation is left as text instead of becoming a dead link."""
     answer = Answer(question="q", answer="Se [1] og [7].", abstained=False,

@@ -34,6 +34,7 @@ WHOLE_PROJECT = "hele prosjektet"
 PARTICIPANT_COLUMNS = ["Navn", "Rolle", "Stilling", "Enhet", "Organisasjon", "Periode", "Merknad", "Kilde"]
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_BOLD = re.compile(r"\*\*(\S(?:[^*]*\S)?)\*\*")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -136,7 +137,7 @@ def answer_html(answer: Answer, turn: int, *, final: bool = True) -> str:
         return ('<div class="svar avstatt"><div class="avstatt-tittel">'
                 f'<span class="svar-ikon ikon-ingen" aria-hidden="true"></span>{NO_ANSWER_TITLE}</div>{body}{notice}</div>')
     cited = {c.n for c in answer.citations}
-    text = _link_markers(_paragraphs(html.escape(answer.answer.strip())), cited, turn)
+    text = _link_markers(_strong(_paragraphs(html.escape(answer.answer.strip()))), cited, turn)
     classes = "svar" if final else "svar strommer"
     sources = sources_html(answer.citations, turn) if final and answer.citations else ""
     return f'<div class="{classes}"><div class="svar-tekst">{text}</div>{notice}{sources}</div>'
@@ -198,6 +199,11 @@ def _link_markers(escaped: str, cited: set[int], turn: int) -> str:
         )
 
     return _MARKER.sub(link, escaped)
+
+
+def _strong(escaped: str) -> str:
+    """``**words**`` (what a sure answer points at) → <strong>, in already escaped text."""
+    return _BOLD.sub(r'<strong class="svar-kjerne">\1</strong>', escaped)
 
 
 def _lines(escaped: str) -> str:

@@ -1,8 +1,9 @@
 """Stage 6, compose: the Norwegian answer, every claim followed by its citation [n]. From the records
 (a people list, narrowed, with the text's own words about the group when it has them) or from the
 ranked sentences: a yes/no, a count of an enumeration, or the best sentences quoted («middels»
-answers say plainly that the material does not state it directly). The wording itself lives in
-:mod:`assistant.answer`."""
+answers say plainly that the material does not state it directly); a sure answer leads with the
+words that answer, in bold, as the reader marks them in the best sentence. The wording itself lives
+in :mod:`assistant.answer`."""
 from __future__ import annotations
 
 import time
@@ -12,6 +13,7 @@ from assistant.models import Answer, Evidence
 from assistant.people import Line, PeopleResult
 from assistant.pipeline.case import Case, Ranking, Tools
 from assistant.pipeline.decide import chosen_sentences
+from assistant.rank import reranker_text
 from assistant.retrieve import Candidate
 from ingest import analyze, last_heading
 
@@ -83,7 +85,26 @@ def _general(tools: Tools, ranking: Ranking, cites: words.Citations) -> tuple[st
         text = frame(_quote(tools, [best], cites))
     if not words.fits(text):
         text = words.shorten(text)
+    if confidence == "høy" and (span := _answer_span(tools, ranking.question, best)):
+        marked = f"{words.bold(span)} [{cites.cite(best.position, best.text(tools.chunks))}]\n\n{text}"
+        text = marked if words.fits(marked) else text
     return text, confidence
+
+
+def _answer_span(tools: Tools, question: str, best: Candidate) -> str | None:
+    """The words of the best sentence that answer the question, as the reader marks them; None when it
+    is unsure, or when they are the whole sentence (nothing to point at)."""
+    if tools.reranker is None or tools.chunks[best.position].kind != "text":
+        return None
+    candidate = reranker_text(best, tools.chunks)
+    span = tools.reranker.read(question, candidate)
+    if span is None:
+        return None
+    found = candidate[span.start:span.end].strip(" ,;:")
+    sentence = best.text(tools.chunks).strip()
+    if not found or found not in sentence or len(found) >= 0.8 * len(sentence):
+        return None
+    return found
 
 
 def _with_text_evidence(tools: Tools, ranking: Ranking, text: str, cites: words.Citations) -> str:
