@@ -4,7 +4,9 @@ heading) together and scores how well the sentence answers the question.
 It is the bundled e5-small encoder fine-tuned with LoRA (``assistant.reranker.train``); the shipped
 artefact is the adapter and the score head (``assistant/data/reranker/``). ``make setup`` merges them
 into the encoder and exports an int8 ONNX model (``assistant.reranker.build``); this module runs that
-export with ONNX Runtime and the encoder's own ``tokenizer.json``, so a query imports no torch.
+export with ONNX Runtime and the encoder's own ``tokenizer.json``, so a query imports no torch. The
+same model also gives the reader's start and end logits per token (:meth:`Reranker.read`,
+:mod:`assistant.reranker.reader`).
 
 The pair format (:func:`pair_texts`) is shared by training and inference: change it and retrain.
 """
