@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Iterator
 
@@ -141,9 +140,11 @@ def _print(answer, as_json: bool) -> None:
 
 
 def _for_people(answer) -> str:
+    from assistant.answer import BOLD
+
     # The words an answer points at are Markdown bold (**…**): bold on a terminal, plain in a pipe.
     bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
-    lines = [re.sub(r"\*\*(.+?)\*\*", lambda m: f"{bold[0]}{m.group(1)}{bold[1]}", answer.answer)]
+    lines = [BOLD.sub(lambda m: f"{bold[0]}{m.group(1)}{bold[1]}", answer.answer)]
     if answer.citations:
         lines.append("")
         lines.append("Kilder:")

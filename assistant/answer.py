@@ -137,6 +137,10 @@ def shorten(text: str, limit: int = SHORTENED_CHARS) -> str:
 HEDGE = "Materialet sier ikke dette direkte, men det nærmeste er: "
 
 
+# The words an answer points at, as :func:`bold` writes them (group 1: the words).
+BOLD = re.compile(r"\*\*(\S(?:[^*]*\S)?)\*\*")
+
+
 def bold(words: str) -> str:
     """Words the answer points at, in Markdown bold (the page shows them bold)."""
     return f"**{words.strip().strip('*')}**"

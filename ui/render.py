@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
+from assistant.answer import BOLD
 from assistant.errors import (
     MAX_QUESTION_CHARS,
     AssistantError,
@@ -34,7 +35,6 @@ WHOLE_PROJECT = "hele prosjektet"
 PARTICIPANT_COLUMNS = ["Navn", "Rolle", "Stilling", "Enhet", "Organisasjon", "Periode", "Merknad", "Kilde"]
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_BOLD = re.compile(r"\*\*(\S(?:[^*]*\S)?)\*\*")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -203,7 +203,7 @@ def _link_markers(escaped: str, cited: set[int], turn: int) -> str:
 
 def _strong(escaped: str) -> str:
     """``**words**`` (what a sure answer points at) → <strong>, in already escaped text."""
-    return _BOLD.sub(r'<strong class="svar-kjerne">\1</strong>', escaped)
+    return BOLD.sub(r'<strong class="svar-kjerne">\1</strong>', escaped)
 
 
 def _lines(escaped: str) -> str:

@@ -56,8 +56,12 @@ def load_tokenizer(model_dir: Path):
 def encode_pairs(tokenizer, question: str, candidates: Sequence[str], pad_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Token ids, attention mask and segment (1 question, 2 candidate, 0 special or padding) of
     (question, candidate) pairs, padded to the longest."""
-    query, _ = pair_texts(question, "")
-    encodings = tokenizer.encode_batch([(query, pair_texts(question, c)[1]) for c in candidates])
+    return pair_arrays(tokenizer.encode_batch([pair_texts(question, c) for c in candidates]), pad_id)
+
+
+def pair_arrays(encodings: Sequence, pad_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`encode_pairs`'s arrays from the tokenizer's encodings of the pairs (for a caller that
+    also needs the encodings' character offsets)."""
     width = max(len(e.ids) for e in encodings)
     ids = np.full((len(encodings), width), pad_id, dtype=np.int64)
     mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -108,20 +112,18 @@ class Reranker:
     def read(self, question: str, candidate: str):
         """The answer the reader marks inside ``candidate`` (a :class:`reader.Span` of its characters),
         or None when it is not sure enough to show one (below the threshold chosen on dev)."""
-        from assistant.reranker.reader import Span, best_span
+        from assistant.reranker.reader import Span, best_span, candidate_tokens
 
         if "start" not in self._outputs:
             return None
-        query, passage = pair_texts(question, candidate)
-        ids, mask, segment = encode_pairs(self._tokenizer, question, [candidate], self._pad)
+        encoding = self._tokenizer.encode(*pair_texts(question, candidate))
+        ids, mask, segment = pair_arrays([encoding], self._pad)
         start, end = self._session.run(["start", "end"], {"input_ids": ids, "attention_mask": mask, "segment": segment})
-        inside = np.flatnonzero(segment[0] == 2)
+        inside, ranges = candidate_tokens(encoding, segment[0])
         if not len(inside):
             return None
         first, last, p = best_span(start[0][inside], end[0][inside])
-        offsets = self._tokenizer.encode(query, passage).offsets
-        prefix = len(PASSAGE_PREFIX)
-        a, b = offsets[inside[first]][0] - prefix, offsets[inside[last]][1] - prefix
+        a, b = ranges[first][0], ranges[last][1]
         while a < b and candidate[a].isspace():
             a += 1
         if p < self.read_threshold or a < 0 or b <= a:

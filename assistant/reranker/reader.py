@@ -86,6 +86,16 @@ def token_span(encoding, start: int, end: int) -> tuple[int, int] | None:
     return first, last
 
 
+def candidate_tokens(encoding, segment: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The positions of the candidate's tokens in a pair (segment 2), and the characters each covers
+    in the candidate text (without the passage prefix)."""
+    from assistant.reranker import PASSAGE_PREFIX
+
+    inside = np.flatnonzero(segment == 2)
+    prefix = len(PASSAGE_PREFIX)
+    return inside, [(encoding.offsets[k][0] - prefix, encoding.offsets[k][1] - prefix) for k in inside]
+
+
 def make_head(hidden_size: int):
     import torch
 
@@ -136,7 +146,7 @@ def _read_all(scorer, encoder_dir: Path, items: Sequence[SpanExample]):
     and the answer's (first, last) among them, (None, None) when it cannot be located."""
     import torch
 
-    from assistant.reranker import PASSAGE_PREFIX, encode_pairs, load_tokenizer, pair_texts
+    from assistant.reranker import PASSAGE_PREFIX, load_tokenizer, pair_arrays, pair_texts
 
     tokenizer = load_tokenizer(encoder_dir)
     pad = int(tokenizer.token_to_id("<pad>") or 1)
@@ -144,11 +154,10 @@ def _read_all(scorer, encoder_dir: Path, items: Sequence[SpanExample]):
     out = []
     with torch.no_grad():
         for ex in items:
-            ids, mask, segment = encode_pairs(tokenizer, ex.question, [ex.candidate], pad)
             encoding = tokenizer.encode(*pair_texts(ex.question, ex.candidate))
-            inside = np.flatnonzero(segment[0] == 2)
+            ids, mask, segment = pair_arrays([encoding], pad)
+            inside, ranges = candidate_tokens(encoding, segment[0])
             states = scorer.states(torch.from_numpy(ids), torch.from_numpy(mask))[0][torch.from_numpy(inside)].clone()
-            ranges = [(encoding.offsets[k][0] - prefix, encoding.offsets[k][1] - prefix) for k in inside]
             span = token_span(encoding, prefix + ex.start, prefix + ex.end)
             target = (None, None)
             if span is not None and span[0] in inside and span[1] in inside:
