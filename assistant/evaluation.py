@@ -7,9 +7,11 @@ training data) and the test suite (the floor on the blind test split).
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -87,6 +89,7 @@ def _share(a: int, b: int) -> float:
     return a / b if b else 0.0
 
 
+@lru_cache(maxsize=1)
 def scorer():
     """The shared scorer module (its rules are the judge's, so it is imported, not copied)."""
     spec = importlib.util.spec_from_file_location("shared_score", SCORER)
@@ -95,10 +98,18 @@ def scorer():
     return module
 
 
+MARKUP = re.compile(r"<[^>]+>")
+
+
+def quoted_source(case: dict) -> str:
+    """The case's ``source`` sentence as the material reads once ingested, in the scorer's folding:
+    a writer who quoted an HTML page's markup («<li>…</li>») still names the words the page shows."""
+    return scorer().norm(MARKUP.sub("", case.get("source") or "")).strip()
+
+
 def _cites_source(o: Outcome) -> bool:
-    score = scorer()
-    source = score.norm(o.case["source"])
-    return any(source in score.norm(c.get("text", "")) for c in o.answer.get("citations", []))
+    source = quoted_source(o.case)
+    return any(source in scorer().norm(c.get("text", "")) for c in o.answer.get("citations", []))
 
 
 def load_sets(names: list[str] | None = None) -> list[EvalSet]:

@@ -126,7 +126,9 @@ def _label(case: dict, sentence: str, section: str, norm) -> int | None:
     if case.get("abstain"):
         return 0
     if case.get("source"):
-        return int(norm(case["source"]) in text)
+        from assistant.evaluation import quoted_source
+
+        return int(quoted_source(case) in text)
     groups = [g for g in case.get("expect", []) if any(len(alt) > 3 for alt in g)]
     if not groups:
         return None

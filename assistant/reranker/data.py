@@ -12,12 +12,12 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import yaml
 
+from assistant.evaluation import quoted_source, scorer
 from assistant.rank import reranker_text
 from assistant.reranker.train import Pair
 from assistant.retrieve import Candidate
@@ -45,15 +45,8 @@ class Source:
     extra: tuple[Path, ...] = field(default_factory=tuple)
 
 
-@lru_cache(maxsize=1)
-def _scorer_norm():
-    from assistant.evaluation import scorer
-
-    return scorer().norm  # the judge's own text folding: labels agree with how answers are scored
-
-
 def norm(text: str) -> str:
-    return _scorer_norm()(text)
+    return scorer().norm(text)  # the judge's own text folding: labels agree with how answers are scored
 
 
 def load_sources(splits: Iterable[str] | None = None, path: Path | None = None) -> list[Source]:
@@ -105,7 +98,7 @@ def label(case: dict, candidate: Candidate, chunks) -> int | None:
         return int(chunk.kind == "participant" and chunk.meta.get("id") == case["record"])
     sentence = norm(candidate.text(chunks))
     if case.get("source"):
-        source = norm(case["source"])
+        source = quoted_source(case)
         heading = norm(chunk.section.split(" > ")[-1])
         return int(source in f"{heading} {sentence}" or source in sentence
                    or (len(sentence) >= MIN_QUOTED_SENTENCE and sentence in source))
