@@ -12,6 +12,7 @@ from assistant.people import People, PeopleResult
 from assistant.query import Query
 from assistant.rank import Calibration
 from assistant.reranker import Reranker
+from assistant.reranker.reader import Span
 from assistant.retrieve import Candidate, Hit, Retriever
 from ingest import Chunk, Generation
 
@@ -73,6 +74,7 @@ class Ranking:
     unknown: float = 0.0  # share of the asked-about terms the material never uses (decide.Decision.confidence)
     probability: float = 0.0  # that the best candidate answers (calibrated)
     scores: list[float] = field(default_factory=list)  # the combined score of each candidate, best first
+    best_span: Span | None = None  # where the reader marks the answer in the best candidate (reranker text)
 
     @property
     def best(self) -> Candidate | None:

@@ -85,22 +85,19 @@ def _general(tools: Tools, ranking: Ranking, cites: words.Citations) -> tuple[st
         text = frame(_quote(tools, [best], cites))
     if not words.fits(text):
         text = words.shorten(text)
-    if confidence == "høy" and (span := _answer_span(tools, ranking.question, best)):
+    if confidence == "høy" and (span := _answer_span(tools, ranking)):
         marked = f"{words.bold(span)} [{cites.cite(best.position, best.text(tools.chunks))}]\n\n{text}"
         text = marked if words.fits(marked) else text
     return text, confidence
 
 
-def _answer_span(tools: Tools, question: str, best: Candidate) -> str | None:
-    """The words of the best sentence that answer the question, as the reader marks them; None when it
-    is unsure, or when they are the whole sentence (nothing to point at)."""
-    if tools.reranker is None or tools.chunks[best.position].kind != "text":
+def _answer_span(tools: Tools, ranking: Ranking) -> str | None:
+    """The words of the best sentence that answer the question, as the reader marked them in the
+    rerank pass; None when it was unsure, or when they are the whole sentence (nothing to point at)."""
+    best, span = ranking.best, ranking.best_span
+    if span is None or best is None or tools.chunks[best.position].kind != "text":
         return None
-    candidate = reranker_text(best, tools.chunks)
-    span = tools.reranker.read(question, candidate)
-    if span is None:
-        return None
-    found = candidate[span.start:span.end].strip(" ,;:")
+    found = reranker_text(best, tools.chunks)[span.start:span.end].strip(" ,;:")
     sentence = best.text(tools.chunks).strip()
     if not found or found not in sentence or len(found) >= 0.8 * len(sentence):
         return None

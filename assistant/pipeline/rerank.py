@@ -21,13 +21,15 @@ def rerank(tools: Tools, pool: Pool) -> Ranking:
         text = [c for c in pool.candidates if tools.chunks[c.position].kind == "text"]
         ranked = sorted(text, key=lambda c: -c.probability)
         return Ranking(pool.question, pool.hits, ranked, pool.terms, unknown=pool.unknown)
-    logits = tools.reranker.scores(pool.question, [reranker_text(c, tools.chunks) for c in pool.candidates])
-    scored = reranked(pool.candidates, tools.calibration.combine(logits, np.array([c.probability for c in pool.candidates])))
+    reading = tools.reranker.reading(pool.question, [reranker_text(c, tools.chunks) for c in pool.candidates])
+    combined = tools.calibration.combine(reading.logits, np.array([c.probability for c in pool.candidates]))
+    scored = reranked(pool.candidates, combined)
     candidates = [c for c, _ in scored]
     order = list(dict.fromkeys(c.position for c in candidates if tools.chunks[c.position].kind == "text"))
     by_position = {h.position: h for h in pool.hits}
     hits = [by_position[pos] for pos in order if pos in by_position] + [h for h in pool.hits if h.position not in order]
-    return Ranking(pool.question, hits, candidates, pool.terms, unknown=pool.unknown, scores=[s for _, s in scored])
+    return Ranking(pool.question, hits, candidates, pool.terms, unknown=pool.unknown, scores=[s for _, s in scored],
+                   best_span=reading.span(int(np.argmax(combined))))  # reranked's first: the first of the highest
 
 
 def standing_out(tools: Tools, question: str, result: PeopleResult) -> PeopleResult:

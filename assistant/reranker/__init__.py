@@ -5,7 +5,7 @@ It is the bundled e5-small encoder fine-tuned with LoRA (``assistant.reranker.tr
 artefact is the adapter and the score head (``assistant/data/reranker/``). ``make setup`` merges them
 into the encoder and exports an int8 ONNX model (``assistant.reranker.build``); this module runs that
 export with ONNX Runtime and the encoder's own ``tokenizer.json``, so a query imports no torch. The
-same model also gives the reader's start and end logits per token (:meth:`Reranker.read`,
+same model also gives the reader's start and end logits per token (:meth:`Reranker.reading`,
 :mod:`assistant.reranker.reader`).
 
 The pair format (:func:`pair_texts`) is shared by training and inference: change it and retrain.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -109,23 +110,52 @@ class Reranker:
         (out,) = self._session.run(["score"], {"input_ids": ids, "attention_mask": mask, "segment": segment})
         return np.asarray(out, dtype=np.float32).reshape(-1)
 
+    def reading(self, question: str, candidates: Sequence[str]) -> Reading:
+        """One pass over the (question, candidate) pairs: a logit each and, where the model carries the
+        reader, where in each candidate it marks the answer (:meth:`Reading.span`)."""
+        if not candidates:
+            return Reading([], np.zeros(0, dtype=np.float32))
+        encodings = self._tokenizer.encode_batch([pair_texts(question, c) for c in candidates])
+        ids, mask, segment = pair_arrays(encodings, self._pad)
+        feed = {"input_ids": ids, "attention_mask": mask, "segment": segment}
+        if "start" not in self._outputs:
+            (out,) = self._session.run(["score"], feed)
+            return Reading(list(candidates), np.asarray(out, dtype=np.float32).reshape(-1))
+        out, start, end = self._session.run(["score", "start", "end"], feed)
+        return Reading(list(candidates), np.asarray(out, dtype=np.float32).reshape(-1),
+                       reader_outputs=(encodings, segment, start, end, self.read_threshold))
+
     def read(self, question: str, candidate: str):
         """The answer the reader marks inside ``candidate`` (a :class:`reader.Span` of its characters),
         or None when it is not sure enough to show one (below the threshold chosen on dev)."""
+        return self.reading(question, [candidate]).span(0)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The reranker's outputs for one question's candidates, from one pass through the model."""
+
+    texts: list[str]
+    logits: np.ndarray  # one per candidate: higher means the candidate answers the question
+    reader_outputs: tuple | None = field(default=None, repr=False)  # encodings, segments, start and end logits, threshold
+
+    def span(self, row: int):
+        """The answer the reader marks inside candidate ``row`` (a :class:`reader.Span` of its
+        characters), or None: a model without the reader, or not sure enough (below the threshold
+        chosen on dev)."""
         from assistant.reranker.reader import Span, best_span, candidate_tokens
 
-        if "start" not in self._outputs:
+        if self.reader_outputs is None:
             return None
-        encoding = self._tokenizer.encode(*pair_texts(question, candidate))
-        ids, mask, segment = pair_arrays([encoding], self._pad)
-        start, end = self._session.run(["start", "end"], {"input_ids": ids, "attention_mask": mask, "segment": segment})
-        inside, ranges = candidate_tokens(encoding, segment[0])
+        encodings, segment, start, end, threshold = self.reader_outputs
+        inside, ranges = candidate_tokens(encodings[row], segment[row])
         if not len(inside):
             return None
-        first, last, p = best_span(start[0][inside], end[0][inside])
+        first, last, p = best_span(start[row][inside], end[row][inside])
+        candidate = self.texts[row]
         a, b = ranges[first][0], ranges[last][1]
         while a < b and candidate[a].isspace():
             a += 1
-        if p < self.read_threshold or a < 0 or b <= a:
+        if p < threshold or a < 0 or b <= a:
             return None
         return Span(a, b, p)
