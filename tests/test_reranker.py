@@ -153,3 +153,28 @@ def test_a_people_list_narrows_to_the_one_the_question_points_at(assistant):
     assert "Heidi Hovemoen" in county and "John Andrew Firing" not in county
     group = assistant.ask("Hvem satt i styringsgruppa?").answer
     assert all(name in group for name in ("Heidi Hovemoen", "John Andrew Firing", "Anne Kaslegard", "Grethe Iversen"))
+
+
+def test_pairs_are_cut_as_the_tokenizer_library_cuts_them_and_share_the_encoders_tokenizer(model_dir, assistant):
+    """The pairs the reranker reads (put together by hand, so the encoder's tokenizer can be shared) are
+    token for token what the ``tokenizers`` library's own pair encoding with ``longest_first`` truncation
+    gives, long questions and long candidates included; and a query process parses the tokenizer once."""
+    import random
+
+    from tokenizers import Tokenizer
+
+    from assistant.reranker import MAX_TOKENS, encode_pair_batch, load_tokenizer, pair_texts
+
+    library = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    library.enable_truncation(max_length=MAX_TOKENS, strategy="longest_first")
+    library.encode_special_tokens = True
+    words = (ROOT / "corpus" / "om-prosjektet.md").read_text(encoding="utf-8").split()
+    rng = random.Random(0)
+    for _ in range(60):
+        question = " ".join(rng.choices(words, k=rng.choice([3, 12, 45, 90, 140])))
+        candidates = [" ".join(rng.choices(words, k=rng.choice([6, 35, 70, 110, 220]))) for _ in range(3)]
+        ours = encode_pair_batch(load_tokenizer(model_dir), question, candidates)
+        for mine, theirs in zip(ours, library.encode_batch([pair_texts(question, c) for c in candidates])):
+            assert (mine.ids, mine.sequence_ids, mine.special_tokens_mask) == (theirs.ids, theirs.sequence_ids, theirs.special_tokens_mask)
+            assert [tuple(o) for o in mine.offsets] == [tuple(o) for o in theirs.offsets]
+    assert load_tokenizer(assistant.settings.reranker_dir) is load_tokenizer(model_dir)

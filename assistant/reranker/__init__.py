@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,19 +46,60 @@ def pair_texts(question: str, candidate: str) -> tuple[str, str]:
 
 
 def load_tokenizer(model_dir: Path):
-    """The encoder's tokenizer, set to encode (question, candidate) pairs of at most MAX_TOKENS."""
-    from tokenizers import Tokenizer
+    """The encoder's tokenizer (shared with the encoder in one process: :func:`ingest.encoder.load_tokenizer`);
+    pairs are put together and cut to MAX_TOKENS by :func:`encode_pair_batch`, not by its set-up."""
+    from ingest.encoder import load_tokenizer as shared
 
-    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="longest_first")
-    tokenizer.no_padding()
-    return tokenizer
+    return shared(model_dir)
+
+
+class PairEncoding(NamedTuple):
+    """One pair as the model reads it, ``<s> question </s></s> candidate </s>``, as the tokenizer's own
+    pair encoding with ``longest_first`` truncation would give it."""
+
+    ids: list[int]
+    sequence_ids: list[int | None]  # 0 question, 1 candidate, None special
+    special_tokens_mask: list[int]
+    offsets: list[tuple[int, int]]  # characters of the token's own text (question or candidate, with prefix)
+
+
+PAIR_SPECIALS = 4  # <s>, </s></s> between, </s>
+
+
+def encode_pair_batch(tokenizer, question: str, candidates: Sequence[str]) -> list[PairEncoding]:
+    """The (question, candidate) pairs, the question tokenized once."""
+    texts = [pair_texts(question, "")[0]] + [pair_texts(question, c)[1] for c in candidates]
+    first, *rest = tokenizer.encode_batch(texts, add_special_tokens=False)
+    cls, sep = tokenizer.token_to_id("<s>"), tokenizer.token_to_id("</s>")
+    out = []
+    for second in rest:
+        n1, n2 = longest_first(len(first.ids), len(second.ids), MAX_TOKENS - PAIR_SPECIALS)
+        out.append(PairEncoding(
+            ids=[cls, *first.ids[:n1], sep, sep, *second.ids[:n2], sep],
+            sequence_ids=[None, *[0] * n1, None, None, *[1] * n2, None],
+            special_tokens_mask=[1, *[0] * n1, 1, 1, *[0] * n2, 1],
+            offsets=[(0, 0), *first.offsets[:n1], (0, 0), (0, 0), *second.offsets[:n2], (0, 0)],
+        ))
+    return out
+
+
+def longest_first(n1: int, n2: int, budget: int) -> tuple[int, int]:
+    """How many tokens of each side a pair keeps: the ``tokenizers`` library's ``longest_first`` rule
+    (the shorter side whole if the longer can take the rest, else half each)."""
+    if n1 + n2 <= budget:
+        return n1, n2
+    short, long = sorted((n1, n2))
+    long = short if short > budget else max(short, budget - short)
+    if short + long > budget:
+        short = budget // 2
+        long = short + budget % 2
+    return (long, short) if n1 > n2 else (short, long)
 
 
 def encode_pairs(tokenizer, question: str, candidates: Sequence[str], pad_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Token ids, attention mask and segment (1 question, 2 candidate, 0 special or padding) of
     (question, candidate) pairs, padded to the longest."""
-    return pair_arrays(tokenizer.encode_batch([pair_texts(question, c) for c in candidates]), pad_id)
+    return pair_arrays(encode_pair_batch(tokenizer, question, candidates), pad_id)
 
 
 def pair_arrays(encodings: Sequence, pad_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -115,7 +157,7 @@ class Reranker:
         reader, where in each candidate it marks the answer (:meth:`Reading.span`)."""
         if not candidates:
             return Reading([], np.zeros(0, dtype=np.float32))
-        encodings = self._tokenizer.encode_batch([pair_texts(question, c) for c in candidates])
+        encodings = encode_pair_batch(self._tokenizer, question, candidates)
         ids, mask, segment = pair_arrays(encodings, self._pad)
         feed = {"input_ids": ids, "attention_mask": mask, "segment": segment}
         if "start" not in self._outputs:

@@ -77,7 +77,9 @@ def _build(encoder_dir: Path, artefact: Path, out: Path) -> None:
     torch.manual_seed(0)
     scorer = load_artefact(encoder_dir, artefact)
     head = reader.load(artefact, scorer.encoder.config.hidden_size)
-    shutil.copy(encoder_dir / "tokenizer.json", out / "tokenizer.json")
+    for name in ("tokenizer.json", "tokenizer_config.json"):  # the same file the encoder has: one parse per process
+        if (encoder_dir / name).is_file():
+            shutil.copy(encoder_dir / name, out / name)
     tokenizer = load_tokenizer(out)
     pad = int(tokenizer.token_to_id("<pad>") or 1)
     reference = []

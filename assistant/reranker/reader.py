@@ -146,7 +146,7 @@ def _read_all(scorer, encoder_dir: Path, items: Sequence[SpanExample]):
     and the answer's (first, last) among them, (None, None) when it cannot be located."""
     import torch
 
-    from assistant.reranker import PASSAGE_PREFIX, load_tokenizer, pair_arrays, pair_texts
+    from assistant.reranker import PASSAGE_PREFIX, encode_pair_batch, load_tokenizer, pair_arrays
 
     tokenizer = load_tokenizer(encoder_dir)
     pad = int(tokenizer.token_to_id("<pad>") or 1)
@@ -154,7 +154,7 @@ def _read_all(scorer, encoder_dir: Path, items: Sequence[SpanExample]):
     out = []
     with torch.no_grad():
         for ex in items:
-            encoding = tokenizer.encode(*pair_texts(ex.question, ex.candidate))
+            (encoding,) = encode_pair_batch(tokenizer, ex.question, [ex.candidate])
             ids, mask, segment = pair_arrays([encoding], pad)
             inside, ranges = candidate_tokens(encoding, segment[0])
             states = scorer.states(torch.from_numpy(ids), torch.from_numpy(mask))[0][torch.from_numpy(inside)].clone()
