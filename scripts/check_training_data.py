@@ -78,9 +78,9 @@ def check(folder: Path) -> Report:
         report.problems.append(f"questions.yaml: {exc}")
         return report
     seen: set[str] = set()
+    bad = report.problems.append
     for q in questions:
         qid = str(q.get("id", "?"))
-        bad = report.problems.append
         if not qid.startswith(f"{name}-") or qid in seen:
             bad(f"{qid}: id must be unique and start with «{name}-»")
         seen.add(qid)

@@ -2,6 +2,7 @@
 material holds, the splits are by collection, and it keeps the size and mix it is documented with."""
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 
@@ -19,17 +20,23 @@ spec.loader.exec_module(check_training_data)
 COLLECTIONS = sorted(p.name for p in check_training_data.COLLECTIONS.iterdir() if (p / "questions.yaml").is_file())
 
 
+@functools.cache
+def report_of(name: str):
+    """One collection checked once per run (reading its documents as ingest does takes seconds)."""
+    return check_training_data.check(check_training_data.COLLECTIONS / name)
+
+
 @pytest.mark.parametrize("name", COLLECTIONS)
 def test_every_annotation_of_a_collection_stands_in_its_material(name):
     """Each source sentence is in the documents as ingest reads them, each answer in its source, each
     record id in the participant file: otherwise mining finds no positive and the question teaches nothing."""
-    report = check_training_data.check(check_training_data.COLLECTIONS / name)
+    report = report_of(name)
     assert report.problems == [], "\n".join(report.problems[:10])
     assert report.questions >= 300 and report.documents >= 5
 
 
 def test_the_data_keeps_the_size_and_mix_the_issue_asks_for():
-    reports = [check_training_data.check(check_training_data.COLLECTIONS / name) for name in COLLECTIONS]
+    reports = [report_of(name) for name in COLLECTIONS]
     questions = sum(r.questions for r in reports)
     assert sum(r.documents for r in reports) >= 40 and questions >= 3000
     assert sum(r.unanswerable for r in reports) / questions >= 0.20

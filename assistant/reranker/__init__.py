@@ -148,8 +148,7 @@ class Reranker:
         """One logit per candidate: higher means the candidate answers the question."""
         if not candidates:
             return np.zeros(0, dtype=np.float32)
-        ids, mask, segment = encode_pairs(self._tokenizer, question, candidates, self._pad)
-        (out,) = self._session.run(["score"], {"input_ids": ids, "attention_mask": mask, "segment": segment})
+        _, (out,) = self._run(encode_pair_batch(self._tokenizer, question, candidates), ["score"])
         return np.asarray(out, dtype=np.float32).reshape(-1)
 
     def reading(self, question: str, candidates: Sequence[str]) -> Reading:
@@ -158,14 +157,15 @@ class Reranker:
         if not candidates:
             return Reading([], np.zeros(0, dtype=np.float32))
         encodings = encode_pair_batch(self._tokenizer, question, candidates)
-        ids, mask, segment = pair_arrays(encodings, self._pad)
-        feed = {"input_ids": ids, "attention_mask": mask, "segment": segment}
-        if "start" not in self._outputs:
-            (out,) = self._session.run(["score"], feed)
-            return Reading(list(candidates), np.asarray(out, dtype=np.float32).reshape(-1))
-        out, start, end = self._session.run(["score", "start", "end"], feed)
+        reads = "start" in self._outputs
+        segment, (out, *marks) = self._run(encodings, ["score", "start", "end"] if reads else ["score"])
         return Reading(list(candidates), np.asarray(out, dtype=np.float32).reshape(-1),
-                       reader_outputs=(encodings, segment, start, end, self.read_threshold))
+                       reader_outputs=(encodings, segment, *marks, self.read_threshold) if reads else None)
+
+    def _run(self, encodings: Sequence[PairEncoding], outputs: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The pairs' segments, and the model's ``outputs`` for them."""
+        ids, mask, segment = pair_arrays(encodings, self._pad)
+        return segment, self._session.run(outputs, {"input_ids": ids, "attention_mask": mask, "segment": segment})
 
     def read(self, question: str, candidate: str):
         """The answer the reader marks inside ``candidate`` (a :class:`reader.Span` of its characters),
