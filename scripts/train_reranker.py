@@ -1,6 +1,7 @@
 """Train the reranker, build it, and calibrate the answer decision on dev (``make train``).
 
-usage: python scripts/train_reranker.py [mine|train|reader|calibrate|all] [--minutes M] [--epochs E] [--only NAME]
+usage: python scripts/train_reranker.py [mine|train|reader|calibrate|all] [--minutes M] [--epochs E]
+                                       [--full-layers N] [--only NAME]
 
   mine       index each source of training/splits.yaml (train and dev), gather every question's pool
              with the assistant's own first stage, label it from the annotations -> data/reranker/*.jsonl
@@ -28,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from assistant.reranker.model import FULL_LAYERS  # noqa: E402
 from ingest.settings import DATA_DIR  # noqa: E402
 
 WORK = DATA_DIR / "reranker"
@@ -86,7 +88,7 @@ def _load_mined(split: str):
     return out
 
 
-def train(minutes: float, epochs: float) -> None:
+def train(minutes: float, epochs: float, full_layers: int) -> None:
     import torch
 
     from assistant.reranker import ARTEFACT_DIR
@@ -101,7 +103,7 @@ def train(minutes: float, epochs: float) -> None:
     encoder_dir = Path(ensure_model(DEFAULT_MODEL_DIR))
     examples = pairs(_load_mined("train"))
     positives = sum(p.label for p in examples)
-    plan = Plan(epochs=epochs, max_seconds=minutes * 60)
+    plan = Plan(epochs=epochs, max_seconds=minutes * 60, full_layers=full_layers)
     print(f"training on {len(examples)} pairs ({int(positives)} positive) from "
           f"{len({p.group for p in examples})} questions: {epochs} epochs or {minutes:.0f} minutes", flush=True)
 
@@ -304,6 +306,8 @@ def main() -> int:
     parser.add_argument("step", nargs="?", default="all", choices=["mine", "train", "reader", "calibrate", "all"])
     parser.add_argument("--minutes", type=float, default=DEFAULT_MINUTES, help="training time budget")
     parser.add_argument("--epochs", type=float, default=DEFAULT_EPOCHS)
+    parser.add_argument("--full-layers", type=int, default=FULL_LAYERS,
+                        help="top encoder layers to train in full instead of through LoRA adapters")
     parser.add_argument("--splits", type=Path, help="another splits file than training/splits.yaml")
     parser.add_argument("--only", action="append", help="mine only this source (repeatable; e.g. a new collection)")
     args = parser.parse_args()
@@ -314,7 +318,7 @@ def main() -> int:
     if args.step in ("mine", "all"):
         mine(set(args.only or ()))
     if args.step in ("train", "all"):
-        train(args.minutes, args.epochs)
+        train(args.minutes, args.epochs, args.full_layers)
     if args.step == "reader":
         train_reader()
     if args.step in ("calibrate", "all"):

@@ -178,3 +178,29 @@ def test_pairs_are_cut_as_the_tokenizer_library_cuts_them_and_share_the_encoders
             assert (mine.ids, mine.sequence_ids, mine.special_tokens_mask) == (theirs.ids, theirs.sequence_ids, theirs.special_tokens_mask)
             assert [tuple(o) for o in mine.offsets] == [tuple(o) for o in theirs.offsets]
     assert load_tokenizer(assistant.settings.reranker_dir) is load_tokenizer(model_dir)
+
+
+def test_a_scorer_with_top_layers_trained_in_full_saves_and_loads_as_trained(model_dir, tmp_path):
+    """The artefact records its shape: a scorer whose top layers were trained in full (no adapters on
+    them) comes back from the artefact with those layers and scores pairs as the trained one did."""
+    import torch
+
+    from assistant.reranker.model import load_artefact, make_scorer, save_artefact, trained
+    from assistant.reranker.train import score_pairs
+
+    scorer = make_scorer(model_dir, full_layers=2)
+    names = list(trained(scorer))
+    assert any(".layer.11.attention.self.query.weight" in n for n in names)
+    assert not any("lora_" in n and (".layer.10." in n or ".layer.11." in n) for n in names)
+    assert any("lora_" in n and ".layer.0." in n for n in names)
+    torch.manual_seed(1)
+    with torch.no_grad():  # stand-in for training: move every trained parameter
+        for p in trained(scorer).values():
+            p.add_(torch.randn_like(p) * 0.02)
+    scorer.eval()
+    save_artefact(scorer, tmp_path, {"test": True})
+    loaded = load_artefact(model_dir, tmp_path)
+    question, candidates = PAIRS[0][0], [c for q, c, _ in PAIRS if q == PAIRS[0][0]]
+    before = score_pairs(scorer, model_dir, question, candidates)
+    after = score_pairs(loaded, model_dir, question, candidates)
+    assert abs(before - after).max() < 0.05 * (1 + abs(before).max())  # fp16 storage only

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.reranker import encode_pairs, load_tokenizer
+from assistant.reranker.model import FULL_LAYERS
 
 
 PACE_STEPS = 50  # a time budget re-plans the remaining steps every this many steps, from the recent pace
@@ -42,6 +43,8 @@ class Plan:
     batch: int = 16
     learning_rate: float = 3e-4  # LoRA takes larger steps than a full fine-tune
     head_learning_rate: float = 1e-3
+    full_layers: int = FULL_LAYERS  # top encoder layers trained in full instead of through adapters
+    full_learning_rate: float = 5e-5  # their rate: a full fine-tune takes smaller steps than the adapters
     warmup: float = 0.06
     max_steps: int | None = None
     max_seconds: float | None = None  # the steps are cut to fit, re-planned from the pace as it goes
@@ -53,18 +56,22 @@ def train(pairs: Sequence[Pair], encoder_dir: Path, plan: Plan = Plan(),
     """The trained scorer (torch module, LoRA not merged) and the mean loss of each step."""
     import torch
 
-    from assistant.reranker.model import Scorer, load_base, with_lora
+    from assistant.reranker.model import make_scorer, trained
 
     torch.manual_seed(plan.seed)
     rng = random.Random(plan.seed)
     tokenizer = load_tokenizer(encoder_dir)
     pad = int(tokenizer.token_to_id("<pad>") or 1)
-    scorer = Scorer.make(with_lora(load_base(encoder_dir)))
+    scorer = make_scorer(encoder_dir, full_layers=plan.full_layers)
     scorer.train()
-    adapters = [p for n, p in scorer.named_parameters() if "lora_" in n]
-    head = list(scorer.head.parameters()) + list(scorer.head_pair.parameters())
-    optimizer = torch.optim.AdamW([{"params": adapters, "lr": plan.learning_rate},
-                                   {"params": head, "lr": plan.head_learning_rate}], weight_decay=0.01)
+    params = trained(scorer)
+    adapters = [p for n, p in params.items() if "lora_" in n]
+    head = [p for n, p in params.items() if n.startswith(("head.", "head_pair."))]
+    layers = [p for n, p in params.items() if "lora_" not in n and not n.startswith(("head.", "head_pair."))]
+    groups = [{"params": adapters, "lr": plan.learning_rate}, {"params": head, "lr": plan.head_learning_rate}]
+    if layers:
+        groups.append({"params": layers, "lr": plan.full_learning_rate})
+    optimizer = torch.optim.AdamW(groups, weight_decay=0.01)
     # Lengths once, for batches of similar length (less padding: ~1/3 fewer tokens per step).
     lengths = [len(encode_pairs(tokenizer, p.question, [p.candidate], pad)[0][0]) for p in pairs]
     steps_per_epoch = len(_batches(pairs, lengths, plan.batch, random.Random(plan.seed)))
@@ -95,7 +102,7 @@ def train(pairs: Sequence[Pair], encoder_dir: Path, plan: Plan = Plan(),
             loss = loss_fn(scores, labels) + LISTWISE_WEIGHT * listwise_loss(scores, labels, [p.group for p in batch])
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(adapters + head, 1.0)
+            torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
             optimizer.step()
             schedule.step()
             losses.append(float(loss.detach()))
