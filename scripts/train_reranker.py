@@ -301,6 +301,14 @@ def _dev_sources():
     return load_sources(["dev"])
 
 
+def _encoder_layers() -> int:
+    """The bundled encoder's layer count (12 for e5-small; read from its config once make setup made it)."""
+    from ingest.settings import DEFAULT_MODEL_DIR
+
+    config = DEFAULT_MODEL_DIR / "config.json"
+    return int(json.loads(config.read_text(encoding="utf-8"))["num_hidden_layers"]) if config.is_file() else 12
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", nargs="?", default="all", choices=["mine", "train", "reader", "calibrate", "all"])
@@ -311,6 +319,9 @@ def main() -> int:
     parser.add_argument("--splits", type=Path, help="another splits file than training/splits.yaml")
     parser.add_argument("--only", action="append", help="mine only this source (repeatable; e.g. a new collection)")
     args = parser.parse_args()
+    layers = _encoder_layers()
+    if not 0 <= args.full_layers < layers:
+        parser.error(f"--full-layers must be between 0 and {layers - 1} (the encoder has {layers} layers)")
     if args.splits:
         from assistant.reranker import data
 

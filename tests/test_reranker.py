@@ -204,3 +204,11 @@ def test_a_scorer_with_top_layers_trained_in_full_saves_and_loads_as_trained(mod
     before = score_pairs(scorer, model_dir, question, candidates)
     after = score_pairs(loaded, model_dir, question, candidates)
     assert abs(before - after).max() < 0.05 * (1 + abs(before).max())  # fp16 storage only
+
+
+def test_train_script_refuses_more_full_layers_than_the_encoder_has_before_any_work():
+    """A wrong --full-layers stops at once with one message (not after minutes of mining)."""
+    done = subprocess.run([sys.executable, "scripts/train_reranker.py", "train", "--full-layers", "12"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--full-layers must be between 0 and 11" in done.stderr.strip().splitlines()[-1]
