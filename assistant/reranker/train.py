@@ -65,13 +65,12 @@ def train(pairs: Sequence[Pair], encoder_dir: Path, plan: Plan = Plan(),
     scorer = make_scorer(encoder_dir, full_layers=plan.full_layers)
     scorer.train()
     params = trained(scorer)
-    adapters = [p for n, p in params.items() if "lora_" in n]
-    head = [p for n, p in params.items() if n.startswith(("head.", "head_pair."))]
-    layers = [p for n, p in params.items() if "lora_" not in n and not n.startswith(("head.", "head_pair."))]
-    groups = [{"params": adapters, "lr": plan.learning_rate}, {"params": head, "lr": plan.head_learning_rate}]
-    if layers:
-        groups.append({"params": layers, "lr": plan.full_learning_rate})
-    optimizer = torch.optim.AdamW(groups, weight_decay=0.01)
+    rates: dict[float, list] = {}  # adapters, heads and layers trained in full, each at its own rate
+    for name, p in params.items():
+        rate = (plan.learning_rate if "lora_" in name else plan.head_learning_rate
+                if name.startswith(("head.", "head_pair.")) else plan.full_learning_rate)
+        rates.setdefault(rate, []).append(p)
+    optimizer = torch.optim.AdamW([{"params": ps, "lr": lr} for lr, ps in rates.items()], weight_decay=0.01)
     # Lengths once, for batches of similar length (less padding: ~1/3 fewer tokens per step).
     lengths = [len(encode_pairs(tokenizer, p.question, [p.candidate], pad)[0][0]) for p in pairs]
     steps_per_epoch = len(_batches(pairs, lengths, plan.batch, random.Random(plan.seed)))
