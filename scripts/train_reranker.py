@@ -172,7 +172,7 @@ def train_reader(scorer=None) -> None:
 def calibrate() -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from assistant.rank import Calibration, calibration_row, logit
+    from assistant.rank import NO_SCORE, Calibration, calibration_row, logit
     from assistant.reranker import Reranker
     from assistant.reranker.build import ensure_reranker
     from assistant.tuning import RERANK_POOL
@@ -219,12 +219,13 @@ def calibrate() -> None:
 
     # The answer decision on the combined scores (questions the records answer first are left out).
     rows, right, answerable = [], [], []
-    for m, r, p, y, _ in scored:
+    for (m, r, p, y, _), (_, full_r, _, _) in zip(scored, full):
         if m.routed_to_records:
             continue
         s = combined.combine(r, p)
         order = np.argsort(-s, kind="stable")
-        rows.append(calibration_row([float(s[i]) for i in order]))
+        text = full_r[:min(RERANK_POOL, _text_count(m))]  # the cut pool's text sentences come first
+        rows.append(calibration_row([float(s[i]) for i in order], float(text.max()) if len(text) else NO_SCORE))
         right.append(int(m.answerable and y[order[0]] == 1))
         answerable.append(int(m.answerable))
     rows, right, answerable = np.array(rows), np.array(right), np.array(answerable)

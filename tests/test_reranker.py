@@ -105,7 +105,27 @@ def test_a_damaged_adapter_or_reader_stops_the_build_with_one_line_naming_it(mod
         ensure_reranker(tmp_path / "model", model_dir, artefact)
     assert str(artefact / damaged) in str(caught.value) and "\n" not in str(caught.value)
     assert not (tmp_path / "model").exists()
-    assert not (tmp_path / "model").exists()
+
+
+@pytest.mark.parametrize("damage", ["other features", "corrupt"])
+def test_an_outdated_or_damaged_answer_calibration_is_one_line_naming_it_and_make_train(tmp_path, damage):
+    """A calibration fitted on other decision features (an older make train) or a damaged one stops the
+    assistant with one line naming the file and make train: its weights would mean something else."""
+    import json
+
+    from assistant.rank import CALIBRATION_FILE, Calibration
+    from ingest.errors import ModelError
+
+    calibration = tmp_path / "calibration.json"
+    shipped = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    if damage == "other features":
+        calibration.write_text(json.dumps({**shipped, "features": [*shipped["features"], "retired"]}), encoding="utf-8")
+    else:
+        calibration.write_text(CALIBRATION_FILE.read_text(encoding="utf-8")[:200], encoding="utf-8")
+    with pytest.raises(ModelError) as caught:
+        Calibration.load(calibration)
+    assert str(calibration) in str(caught.value) and "make train" in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_a_corrected_rating_becomes_a_training_example(assistant, corpus_settings, tmp_path):

@@ -10,7 +10,7 @@ from assistant.language import Expander
 from assistant.models import Turn
 from assistant.people import People, PeopleResult
 from assistant.query import Query
-from assistant.rank import Calibration
+from assistant.rank import NO_SCORE, Calibration
 from assistant.reranker import Reranker
 from assistant.reranker.reader import Span
 from assistant.retrieve import Candidate, Hit, Retriever
@@ -74,6 +74,7 @@ class Ranking:
     unknown: float = 0.0  # share of the asked-about terms the material never uses (decide.Decision.confidence)
     probability: float = 0.0  # that the best candidate answers (calibrated)
     scores: list[float] = field(default_factory=list)  # the combined score of each candidate, best first
+    rerank_text_best: float = NO_SCORE  # the reranker's highest logit of a text sentence (not a record)
     best_span: Span | None = None  # where the reader marks the answer in the best candidate (reranker text)
 
     @property

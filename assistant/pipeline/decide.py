@@ -25,7 +25,7 @@ def decide(tools: Tools, pool: Pool, ranking: Ranking) -> Ranking:
     # question none of whose terms the material uses) is not applied: without it, 993 of the six dev
     # sets' 1,620 questions were right against 990 with it (4 Dec 2026; one more unanswerable question
     # answered), and the calibration declines off-topic questions on its own.
-    p = tools.calibration.probability(ranking.scores)
+    p = tools.calibration.probability(ranking.scores, ranking.rerank_text_best)
     return replace(ranking, confidence=tools.calibration.confidence(p), probability=p)
 
 

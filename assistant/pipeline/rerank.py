@@ -7,7 +7,7 @@ import numpy as np
 
 from assistant.people import PeopleResult
 from assistant.pipeline.case import Pool, Ranking, Tools
-from assistant.rank import record_sentence, reranked, reranker_text
+from assistant.rank import NO_SCORE, record_sentence, reranked, reranker_text
 from assistant.reranker import candidate_text
 from assistant.tuning import RECORD_LEAD
 
@@ -28,7 +28,9 @@ def rerank(tools: Tools, pool: Pool) -> Ranking:
     order = list(dict.fromkeys(c.position for c in candidates if tools.chunks[c.position].kind == "text"))
     by_position = {h.position: h for h in pool.hits}
     hits = [by_position[pos] for pos in order if pos in by_position] + [h for h in pool.hits if h.position not in order]
+    text = [k for k, c in enumerate(pool.candidates) if tools.chunks[c.position].kind == "text"]
     return Ranking(pool.question, hits, candidates, pool.terms, unknown=pool.unknown, scores=[s for _, s in scored],
+                   rerank_text_best=float(reading.logits[text].max()) if text else NO_SCORE,
                    best_span=reading.span(int(np.argmax(combined))))  # reranked's first: the first of the highest
 
 

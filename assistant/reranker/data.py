@@ -140,6 +140,9 @@ class Mined:
     routed_to_records: bool  # the participant records answer it before any ranking
     priors: list[float] = field(default_factory=list)  # the feature model's estimate per candidate
     positions: list[int] = field(default_factory=list)  # each candidate's passage (chunk position)
+    features: list[list[float]] = field(default_factory=list)  # each candidate's feature row (decide.SENTENCE_FEATURES)
+    unknown: float = 0.0  # share of the asked-about terms the material never uses (Pool.unknown)
+    norwegian: float = 1.0  # share of the question's words a Norwegian dictionary knows (Pool.norwegian)
 
     @property
     def answerable(self) -> bool:
@@ -165,7 +168,8 @@ def mine(assistant, cases: list[dict]) -> Iterator[Mined]:
                 if (g.position, g.start) not in inside]
         routed = assistant.records_answer(case["question"], turns) is not None
         yield Mined(case, standalone, [reranker_text(c, chunks) for c in pool.candidates], labels, gold, routed,
-                    [c.probability for c in pool.candidates], [c.position for c in pool.candidates])
+                    [c.probability for c in pool.candidates], [c.position for c in pool.candidates],
+                    [[round(float(x), 5) for x in c.features] for c in pool.candidates], pool.unknown, pool.norwegian)
 
 
 def pairs(mined: Iterable[Mined], seed: int = 0) -> list[Pair]:
