@@ -12,13 +12,23 @@ RRF_K = 60  # reciprocal rank fusion's constant, for the "rrf" comparison only
 SENTENCE_PASSAGES = 8
 # The reranker's pool: every sentence of this many passages, the likeliest RERANK_POOL of them by the
 # feature model, and the RERANK_RECORDS nearest participant records. The reranker costs ~40 ms per
-# candidate on one core (pairs padded to ~100 tokens): 24 + 5 candidates took ~1.2 s per question (dev
-# calibration run), so the query path reads 12 + 5 on RERANK_THREADS threads. Training and calibration
-# mined pools of 24 + 5.
+# candidate on one core: 24 + 5 candidates took ~1.2 s per question (dev calibration run), so the query
+# path reads 12 + 5 (8 + 5 ranked as well on dev end to end, 1,015 against 1,021 of 1,620, but recall@3
+# fell from 0.94 to 0.92). Training and calibration mined pools of 24 + 5.
 RERANK_PASSAGES = 20
 RERANK_POOL = 12
 RERANK_RECORDS = 5
+# The pairs run in groups of at most RERANK_GROUP, of similar length, RERANK_THREADS groups at a time, each
+# on one thread (assistant.reranker.Reranker). One batch padded every pair to the longest (~28 % of a
+# 12 + 5 batch was padding): grouping cost 20 % less CPU per question on 60 dev pools. Two groups side by
+# side instead of one batch on two threads: 20 clients through /ask got 8.3 answers/s (p95 2.9 s) against
+# 7.2 (p95 3.4 s), with one question's latency no worse (scripts/bench_*.py, 4 Dec 2026, night).
+# int8 scores move by ~0.6 logits with a pair's batch-mates whatever the grouping (dynamic quantisation
+# scales each batch as a whole); sentence top-1 on 310 dev questions was 0.677 in one batch, 0.668 in
+# length groups, 0.681 one pair at a time, 0.674 in fp32; end to end on the six dev sets 1,031 of 1,620
+# right in groups against 1,021 in one batch. Calibration scores dev the same way.
 RERANK_THREADS = 2
+RERANK_GROUP = 6
 # A list of people from the records narrows to one when the reranker scores that record this many
 # logits above the next (odds e^1 = 2.7 to 1): it answers, the others are only in the same group.
 # Chosen on dev (scripts/tune_record_lead.py and the leads behind it, 4 Dec): of 29 list questions,

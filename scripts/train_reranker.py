@@ -261,11 +261,14 @@ def calibrate() -> None:
 def _dev_scores(reranker, dev) -> list[np.ndarray]:
     """The reranker's logits for every dev pool, kept beside the mined pools for the model that made
     them (so calibrating again after a change to the query path's pool costs seconds, not minutes)."""
+    from assistant.tuning import RERANK_GROUP
+
     cache = WORK / "dev-scores.json"
     # Keyed on what makes the scores (the adapter, the encoder, the int8 choices), not the reader's
     # files or threshold: re-fitting only the reader does not rescore every dev pool.
     made_from = {k: v for k, v in reranker.info.get("made_from", {}).items() if not k.startswith("reader")}
-    key = json.dumps({"made_from": made_from, "kept_fp32": reranker.info.get("kept_fp32")}, sort_keys=True)
+    key = json.dumps({"made_from": made_from, "kept_fp32": reranker.info.get("kept_fp32"), "group": RERANK_GROUP},
+                     sort_keys=True)  # int8 scores depend a little on a pair's batch-mates (tuning.RERANK_GROUP)
     if cache.is_file():
         saved = json.loads(cache.read_text(encoding="utf-8"))
         if saved.get("model") == key and saved.get("questions") == [m.question for m in dev]:

@@ -166,6 +166,34 @@ def test_the_reranker_puts_the_sentence_that_states_the_answer_first(assistant, 
     assert source in ranking.best.text(assistant.generation.chunks)
 
 
+def test_a_candidates_score_and_marked_answer_stay_with_it_in_a_pool_of_mixed_lengths(assistant):
+    """The reranker reads a pool in groups of similar length: each candidate still gets its own score, as
+    when it is read alone, the answering one is first, and the answer marked in it is the one marked
+    when it is read alone."""
+    import random
+
+    import numpy as np
+
+    from assistant.rank import reranker_text
+    from assistant.tuning import RERANK_GROUP
+
+    question = "Når startet prosjektet?"
+    pool = assistant.gather(question, None)
+    texts = list(dict.fromkeys(reranker_text(c, assistant.generation.chunks) for c in pool.candidates))
+    random.Random(3).shuffle(texts)
+    assert len(texts) > 2 * RERANK_GROUP and len({len(t) for t in texts}) > 10  # several groups, lengths mixed
+    reading = assistant.reranker.reading(question, texts)
+    alone = [assistant.reranker.reading(question, [t]) for t in texts]
+    # int8 scores move by ~0.6 logits with a pair's batch-mates; a candidate given another's score would not
+    scores_alone = [a.logits[0] for a in alone]
+    assert np.corrcoef(reading.logits, scores_alone)[0, 1] > 0.8
+    assert np.median(np.abs(reading.logits - scores_alone)) < 1.0
+    best = int(np.argmax(reading.logits))
+    span, own = reading.span(best), alone[best].span(0)
+    assert span is not None and own is not None
+    assert "01.06.2021" in texts[best] and texts[best][span.start:span.end] == texts[best][own.start:own.end]
+
+
 def test_a_people_list_narrows_to_the_one_the_question_points_at(assistant):
     """«Representerte fylket» is one of the nine steering-group members: the reranker reads the records
     as sentences and names her alone; asked for the whole group, all nine stay."""

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from assistant.tuning import RERANK_GROUP
 from ingest import DATA_DIR, ModelError
 
 # The shipped artefact (adapter + head + the training's settings) and where set-up builds the model.
@@ -119,9 +120,14 @@ def pair_arrays(encodings: Sequence, pad_id: int) -> tuple[np.ndarray, np.ndarra
 
 class Reranker:
     """Scores (question, candidate) pairs with the int8 export; safe to call from several threads
-    (ONNX Runtime sessions are, and release the GIL while they run)."""
+    (ONNX Runtime sessions are, and release the GIL while they run).
+
+    ``threads``: how many groups of pairs (tuning.RERANK_GROUP) run at once, each on one thread: no
+    threads waiting for each other when many questions come at once (tuning.RERANK_THREADS)."""
 
     def __init__(self, model_dir: Path = MODEL_DIR, *, threads: int = 1) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         import onnxruntime as ort
 
         model_dir = Path(model_dir)
@@ -132,8 +138,9 @@ class Reranker:
         self._tokenizer = load_tokenizer(model_dir)
         self._pad = int(self._tokenizer.token_to_id("<pad>") or 1)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        self._groups = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reranker") if threads > 1 else None
         try:
             self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # ONNX Runtime raises its own types for a damaged file
@@ -163,9 +170,31 @@ class Reranker:
                        reader_outputs=(encodings, segment, *marks, self.read_threshold) if reads else None)
 
     def _run(self, encodings: Sequence[PairEncoding], outputs: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """The pairs' segments, and the model's ``outputs`` for them."""
-        ids, mask, segment = pair_arrays(encodings, self._pad)
-        return segment, self._session.run(outputs, {"input_ids": ids, "attention_mask": mask, "segment": segment})
+        """The pairs' segments, and the model's ``outputs`` for them: a score per pair, or a logit per token
+        (padded to the longest pair with a logit no token reaches).
+
+        The pairs run in groups of similar length (tuning.RERANK_GROUP): one batch pads every pair to the
+        longest, and padding costs as much as real tokens."""
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        groups = np.array_split(order, -(-len(order) // RERANK_GROUP))
+        segment = pair_arrays(encodings, self._pad)[2]
+
+        def run(group: np.ndarray) -> list[np.ndarray]:
+            ids, mask, seg = pair_arrays([encodings[i] for i in group], self._pad)
+            return self._session.run(outputs, {"input_ids": ids, "attention_mask": mask, "segment": seg})
+
+        ran = list(self._groups.map(run, groups)) if self._groups is not None and len(groups) > 1 else map(run, groups)
+        results: list[np.ndarray] = []
+        for group, outs in zip(groups, ran):
+            if not results:
+                results = [np.zeros(len(encodings), dtype=out.dtype) if out.ndim == 1
+                           else np.full(segment.shape, -1e4, dtype=out.dtype) for out in outs]
+            for result, out in zip(results, outs):
+                if out.ndim == 1:
+                    result[group] = out
+                else:
+                    result[group, :out.shape[1]] = out
+        return segment, results
 
     def read(self, question: str, candidate: str):
         """The answer the reader marks inside ``candidate`` (a :class:`reader.Span` of its characters),
