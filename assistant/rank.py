@@ -112,8 +112,8 @@ def calibration_row(scores: list[float], rerank_text_best: float) -> np.ndarray:
 @dataclass(frozen=True)
 class Calibration:
     """A candidate's score = v·(reranker logit, feature-model logit) + c; p(the best candidate
-    answers) = σ(w·row + b) over the best scores and the reranker's best text logit; and the thresholds chosen on dev: «høy» at ``high``
-    and above, «middels» (said in the text) from ``low``."""
+    answers) = σ(w·row + b) over the best scores and the reranker's best text logit; and the
+    thresholds chosen on dev: «høy» at ``high`` and above, «middels» (said in the text) from ``low``."""
 
     coef: np.ndarray
     intercept: float

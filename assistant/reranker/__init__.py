@@ -140,13 +140,13 @@ class Reranker:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        self._groups = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reranker") if threads > 1 else None
         try:
             self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # ONNX Runtime raises its own types for a damaged file
             raise ModelError(f"the reranker model {onnx_file} cannot be read ({' '.join(str(exc).split())[:120]}); "
                              "run 'make setup' to rebuild it") from None
         self.info = json.loads((model_dir / MARKER).read_text(encoding="utf-8"))
+        self._groups = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reranker") if threads > 1 else None
         self._outputs = {o.name for o in self._session.get_outputs()}
         # The reader's threshold, chosen on dev when it was trained (1.0: never show a span).
         self.read_threshold = float((self.info.get("reader") or {}).get("threshold", 1.0))
@@ -183,7 +183,7 @@ class Reranker:
             ids, mask, seg = pair_arrays([encodings[i] for i in group], self._pad)
             return self._session.run(outputs, {"input_ids": ids, "attention_mask": mask, "segment": seg})
 
-        ran = list(self._groups.map(run, groups)) if self._groups is not None and len(groups) > 1 else map(run, groups)
+        ran = self._groups.map(run, groups) if self._groups is not None and len(groups) > 1 else map(run, groups)
         results: list[np.ndarray] = []
         for group, outs in zip(groups, ran):
             if not results:
