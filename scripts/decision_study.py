@@ -43,7 +43,7 @@ def question_rows(reader: bool):
     import train_reranker as tr
 
     from assistant.decide import SENTENCE_FEATURES
-    from assistant.rank import Calibration, logit
+    from assistant.rank import NO_SCORE, Calibration, logit
     from assistant.tuning import RERANK_POOL
 
     column = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
@@ -69,8 +69,8 @@ def question_rows(reader: bool):
         f = {
             "best": scores[best], "margin": scores[best] - scores[order[1]],
             "rerank_best": rerank[best], "prior_best": float(logit(np.array([prior[best]]))[0]),
-            "record_first": float(best >= n_text), "rerank_text_best": rerank[:n_text].max(initial=-10.0),
-            "rerank_record_max": rerank[n_text:].max(initial=-10.0),
+            "record_first": float(best >= n_text), "rerank_text_best": rerank[:n_text].max(initial=NO_SCORE),
+            "rerank_record_max": rerank[n_text:].max(initial=NO_SCORE),
             "cover": features[best, column["cover_related"]],
             "type_missing": features[best, column["asks_type"]] * (1 - features[order[:2], column["typed"]].max()),
             "dense_z_max": features[:, column["dense_z"]].max(), "unknown": m.unknown, "norwegian": m.norwegian,

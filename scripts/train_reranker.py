@@ -219,12 +219,12 @@ def calibrate() -> None:
 
     # The answer decision on the combined scores (questions the records answer first are left out).
     rows, right, answerable = [], [], []
-    for (m, r, p, y, _), (_, full_r, _, _) in zip(scored, full):
+    for m, r, p, y, _ in scored:
         if m.routed_to_records:
             continue
         s = combined.combine(r, p)
         order = np.argsort(-s, kind="stable")
-        text = full_r[:min(RERANK_POOL, _text_count(m))]  # the cut pool's text sentences come first
+        text = r[:min(RERANK_POOL, _text_count(m))]  # the cut pool's text sentences come first (_cut)
         rows.append(calibration_row([float(s[i]) for i in order], float(text.max()) if len(text) else NO_SCORE))
         right.append(int(m.answerable and y[order[0]] == 1))
         answerable.append(int(m.answerable))

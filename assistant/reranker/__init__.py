@@ -177,15 +177,16 @@ class Reranker:
         longest, and padding costs as much as real tokens."""
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         groups = np.array_split(order, -(-len(order) // RERANK_GROUP))
-        segment = pair_arrays(encodings, self._pad)[2]
+        segment = np.zeros((len(encodings), max(len(e.ids) for e in encodings)), dtype=np.int64)
 
-        def run(group: np.ndarray) -> list[np.ndarray]:
+        def run(group: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
             ids, mask, seg = pair_arrays([encodings[i] for i in group], self._pad)
-            return self._session.run(outputs, {"input_ids": ids, "attention_mask": mask, "segment": seg})
+            return seg, self._session.run(outputs, {"input_ids": ids, "attention_mask": mask, "segment": seg})
 
         ran = self._groups.map(run, groups) if self._groups is not None and len(groups) > 1 else map(run, groups)
         results: list[np.ndarray] = []
-        for group, outs in zip(groups, ran):
+        for group, (seg, outs) in zip(groups, ran):
+            segment[group, :seg.shape[1]] = seg
             if not results:
                 results = [np.zeros(len(encodings), dtype=out.dtype) if out.ndim == 1
                            else np.full(segment.shape, -1e4, dtype=out.dtype) for out in outs]
